@@ -1,0 +1,113 @@
+"""Scaled dot-product attention (Vaswani et al., 2017, §3.2.1)."""
+
+
+import keras
+from keras import ops
+
+from keras_attn.layers import checks
+from keras_attn.layers.masking import causal_mask
+from keras_attn.layers.masking import masked_softmax
+from keras_attn.layers.masking import merge_masks
+from keras_attn.layers.masking import sequence_mask_to_rows_and_columns
+
+
+@keras.saving.register_keras_serializable(package="keras_attn")
+class ScaledDotProductAttention(keras.layers.Layer):
+    """Attention(Q, K, V) = softmax(Q Kᵀ / √d_k) V  (Vaswani et al. 2017, eq. 1).
+
+    Dividing by √d_k keeps the logits' variance near one whatever the key size, so
+    the softmax does not saturate. The layer has no weights; `MultiHeadAttention`
+    runs it once over all heads at once (heads as a leading axis).
+
+    Args:
+        dropout: dropout rate on the attention weights during training.
+        **kwargs: base layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        query: `[..., Tq, dk]`.
+        key: `[..., Tk, dk]`.
+        value: `[..., Tk, dv]`. Leading axes are any batch/head axes, the same for all three.
+        mask: boolean, broadcastable to `[..., Tq, Tk]` by numpy rules (a `[B, Tk]`
+            padding mask is passed as `[B, 1, 1, Tk]` for 4-d inputs).
+        use_causal_mask: query `i` sees keys `j <= i + (Tk - Tq)` (bottom-right).
+        return_attention_scores: also return the weights.
+        training: whether dropout is active.
+        query_mask, key_mask, value_mask: `query.shape[:-1]` / `key.shape[:-1]`
+            padding masks; Keras fills them from the inputs' masks. A padded query
+            gets zero weights and a zero output.
+
+    Returns:
+        `[..., Tq, dv]`, or `(output, weights [..., Tq, Tk])`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> q = np.random.rand(2, 4, 3, 8).astype("float32")   # [B, H, Tq, dk]
+    >>> kv = np.random.rand(2, 4, 5, 8).astype("float32")  # [B, H, Tk, d]
+    >>> out, weights = ScaledDotProductAttention()(
+    ...     q, kv, kv, return_attention_scores=True)
+    >>> tuple(out.shape), tuple(weights.shape)
+    ((2, 4, 3, 8), (2, 4, 3, 5))
+    """
+
+    def __init__(self, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        checks.check_argument(
+            self, "dropout", dropout, 0.0 <= dropout < 1.0, "a float in [0, 1)"
+        )
+        self.dropout = dropout
+        self.supports_masking = True
+        self._weights_dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+
+    def build(self, query_shape, key_shape, value_shape):
+        rank = len(query_shape)
+        checks.check_rank(self, "query", query_shape, range(2, 9))
+        checks.check_rank(self, "key", key_shape, (rank,))
+        checks.check_rank(self, "value", value_shape, (rank,))
+        checks.check_same_size(self, "the last axes (d_k)", "query", query_shape, "key", key_shape)
+        checks.check_same_size(self, "the number of steps", "key", key_shape, "value", value_shape, axis=-2)
+        self.built = True
+
+    def call(
+        self,
+        query,
+        key,
+        value,
+        mask=None,
+        use_causal_mask=False,
+        return_attention_scores=False,
+        training=None,
+        query_mask=None,
+        key_mask=None,
+        value_mask=None,
+    ):
+        mask = merge_masks(
+            mask,
+            sequence_mask_to_rows_and_columns(query_mask, merge_masks(key_mask, value_mask)),
+            self._causal_mask(query, key) if use_causal_mask else None,
+        )
+        output, weights = self.attend(query, key, value, mask, training)
+        if return_attention_scores:
+            return output, weights
+        return output
+
+    def attend(self, query, key, value, mask=None, training=None):
+        """Output and weights for an already merged boolean `mask` (or `None`)."""
+        depth = query.shape[-1]
+        depth = ops.cast(ops.shape(query)[-1], "float32") if depth is None else depth
+        # Scale the query rather than the logits: same result, smaller tensor, and
+        # float16 logits stay in range.
+        query = query * ops.cast(1.0 / ops.sqrt(ops.cast(depth, "float32")), query.dtype)
+        scores = ops.matmul(query, ops.swapaxes(key, -1, -2))
+        weights = ops.cast(masked_softmax(scores, mask), self.compute_dtype)
+        output = ops.matmul(self._weights_dropout(weights, training=training), value)
+        return output, weights
+
+    @staticmethod
+    def _causal_mask(query, key):
+        return causal_mask(ops.shape(query)[-2], ops.shape(key)[-2])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"dropout": self.dropout})
+        return config

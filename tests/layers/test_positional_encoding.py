@@ -1,0 +1,52 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_attn.layers import PositionalEncoding
+from tests.layers import reference
+from tests.layers.layer_test_helper import LayerCase
+from tests.layers.layer_test_helper import standard_checks
+
+CASES = [
+    LayerCase("positional_encoding", lambda **kw: PositionalEncoding(**kw), "self"),
+    LayerCase("positional_encoding_odd_depth", lambda **kw: PositionalEncoding(max_wavelength=100, **kw), "self",
+              target_dim=7),
+]
+
+
+@pytest.mark.parametrize("case,check", standard_checks(CASES))
+def test_standard_checks(case, check, tmp_path):
+    check(case, tmp_path)
+
+
+@pytest.mark.parametrize("length,depth,start", [(5, 8, 0), (7, 5, 0), (3, 6, 11), (1, 1, 4)])
+def test_matches_the_papers_formula(length, depth, start):
+    x = np.random.default_rng(0).normal(size=(2, length, depth)).astype("float32")
+    out = keras.ops.convert_to_numpy(PositionalEncoding()(x, start_index=start))
+    np.testing.assert_allclose(out - x, np.broadcast_to(reference.positional_encoding(length, depth, start=start), x.shape), atol=1e-5)
+
+
+def test_tensor_start_index_serves_step_by_step_decoding():
+    layer = PositionalEncoding()
+    zeros = np.zeros((1, 6, 4), "float32")
+    full = keras.ops.convert_to_numpy(layer(zeros))
+    for position in range(6):
+        step = layer(zeros[:, :1], start_index=keras.ops.convert_to_tensor(position, "int32"))
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(step)[0, 0], full[0, position], atol=1e-6)
+
+
+def test_mask_passes_through_a_functional_model():
+    ids = keras.Input((None,), dtype="int32")
+    encoded = PositionalEncoding()(keras.layers.Embedding(5, 4, mask_zero=True)(ids))
+    pooled = keras.layers.GlobalAveragePooling1D()(encoded)
+    model = keras.Model(ids, [encoded, pooled])
+    batch = np.array([[1, 2, 0, 0]], "int32")
+    encoded_value, pooled_value = (keras.ops.convert_to_numpy(t) for t in model(batch))
+    np.testing.assert_allclose(pooled_value[0], encoded_value[0, :2].mean(0), atol=1e-6)
+
+
+def test_bad_arguments_and_shapes_raise():
+    with pytest.raises(ValueError, match="PositionalEncoding: `max_wavelength` must be a number greater than 1, got 0"):
+        PositionalEncoding(max_wavelength=0)
+    with pytest.raises(ValueError, match=r"PositionalEncoding layer 'pe': `inputs` must have rank .*got shape \(4,\)"):
+        PositionalEncoding(name="pe")(np.zeros((4,), "float32"))

@@ -1,0 +1,123 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_attn.layers import ScaledDotProductAttention
+from tests.layers import reference
+from tests.layers.layer_test_helper import LayerCase
+from tests.layers.layer_test_helper import standard_checks
+
+CASES = [
+    LayerCase("sdpa", lambda **kw: ScaledDotProductAttention(**kw), "qkv"),
+    LayerCase("sdpa_causal_dropout", lambda **kw: ScaledDotProductAttention(dropout=0.2, **kw), "qkv",
+              call_kwargs={"use_causal_mask": True}),
+]
+
+
+@pytest.mark.parametrize("case,check", standard_checks(CASES))
+def test_standard_checks(case, check, tmp_path):
+    check(case, tmp_path)
+
+
+def _qkv(rng, lead=(2, 3), tq=4, tk=6, dk=8, dv=5):
+    q = rng.normal(size=lead + (tq, dk)).astype("float32")
+    k = rng.normal(size=lead + (tk, dk)).astype("float32")
+    v = rng.normal(size=lead + (tk, dv)).astype("float32")
+    return q, k, v
+
+
+def _assert_close_on_valid_rows(actual, expected, mask_rows):
+    """Compare rows that attend at least one key; those rows only (SPEC: others are 0)."""
+    np.testing.assert_allclose(actual[mask_rows], expected[mask_rows], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("tq,tk", [(4, 6), (6, 6), (1, 5)])
+def test_matches_numpy_with_padding_and_causal_mask(tq, tk):
+    rng = np.random.default_rng(0)
+    q, k, v = _qkv(rng, tq=tq, tk=tk)
+    padding = reference.padding_mask(2, tk, rng, fully_masked_row=1)[:, None, None, :]
+    mask = padding & reference.bottom_right_causal(tq, tk)
+    out, weights = ScaledDotProductAttention()(
+        q, k, v, mask=padding, use_causal_mask=True, return_attention_scores=True
+    )
+    expected, expected_weights = reference.scaled_dot_product(q, k, v, np.broadcast_to(mask, (2, 3, tq, tk)))
+    rows = np.broadcast_to(mask, (2, 3, tq, tk)).any(-1)
+    _assert_close_on_valid_rows(keras.ops.convert_to_numpy(out), expected, rows)
+    _assert_close_on_valid_rows(keras.ops.convert_to_numpy(weights), expected_weights, rows)
+    # Fully masked rows: zero weights and a zero context, never NaN.
+    assert np.all(keras.ops.convert_to_numpy(weights)[~rows] == 0)
+    assert np.all(keras.ops.convert_to_numpy(out)[~rows] == 0)
+
+
+def test_causal_mask_is_bottom_right_aligned():
+    rng = np.random.default_rng(1)
+    q, k, v = _qkv(rng, lead=(1,), tq=2, tk=5)
+    _, weights = ScaledDotProductAttention()(q, k, v, use_causal_mask=True, return_attention_scores=True)
+    weights = keras.ops.convert_to_numpy(weights)[0]
+    # The last query is the newest position: it sees all 5 keys; the first sees 4.
+    assert np.all(weights[1] > 0)
+    assert np.all(weights[0, :4] > 0) and weights[0, 4] == 0
+
+
+def test_matches_keras_dot_product_attention():
+    rng = np.random.default_rng(2)
+    q, k, v = _qkv(rng, tq=5, tk=7, dv=8)
+    padding = reference.padding_mask(2, 7, rng)[:, None, None, :]
+    ours = ScaledDotProductAttention()(q, k, v, mask=padding)
+    # keras.ops takes [B, T, H, d] and a [B, H, Tq, Tk] boolean mask.
+    theirs = keras.ops.dot_product_attention(
+        np.swapaxes(q, 1, 2), np.swapaxes(k, 1, 2), np.swapaxes(v, 1, 2),
+        mask=np.broadcast_to(padding, (2, 3, 5, 7)),
+    )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(ours), np.swapaxes(keras.ops.convert_to_numpy(theirs), 1, 2), atol=1e-5
+    )
+
+
+def test_matches_torch_scaled_dot_product_attention():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    q, k, v = _qkv(rng, tq=3, tk=6)
+    padding = reference.padding_mask(2, 6, rng)[:, None, None, :]
+    mask = padding & reference.bottom_right_causal(3, 6)
+    ours = ScaledDotProductAttention()(q, k, v, mask=padding, use_causal_mask=True)
+    # torch's bool mask has the same meaning (True = take part); its is_causal aligns
+    # top-left, so the bottom-right mask is passed explicitly.
+    theirs = torch.nn.functional.scaled_dot_product_attention(
+        torch.from_numpy(q), torch.from_numpy(k), torch.from_numpy(v), attn_mask=torch.from_numpy(mask.copy())
+    )
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(ours), theirs.numpy(), atol=1e-5)
+
+
+def test_weights_sum_to_one_and_dropout_only_in_training():
+    rng = np.random.default_rng(4)
+    q, k, v = _qkv(rng)
+    layer = ScaledDotProductAttention(dropout=0.5)
+    inference, weights = layer(q, k, v, return_attention_scores=True)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(weights).sum(-1), 1.0, atol=1e-5)
+    again = layer(q, k, v, training=False)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(inference), keras.ops.convert_to_numpy(again))
+    dropped = layer(q, k, v, training=True)
+    assert not np.allclose(keras.ops.convert_to_numpy(dropped), keras.ops.convert_to_numpy(inference))
+
+
+@pytest.mark.parametrize(
+    "shapes,message",
+    [
+        (((2, 4, 8), (2, 6, 7), (2, 6, 5)), "d_k"),
+        (((2, 4, 8), (2, 6, 8), (2, 5, 5)), "number of steps"),
+        (((2, 4, 8), (2, 1, 6, 8), (2, 1, 6, 5)), "`key` must have rank 3"),
+        (((8,), (6, 8), (6, 5)), "`query` must have rank"),
+    ],
+)
+def test_bad_shapes_raise_value_error_naming_layer_argument_and_shapes(shapes, message):
+    q, k, v = (np.zeros(s, "float32") for s in shapes)
+    with pytest.raises(ValueError, match="ScaledDotProductAttention layer 'sdpa'") as error:
+        ScaledDotProductAttention(name="sdpa")(q, k, v)
+    assert message in str(error.value)
+    assert str(shapes[0]) in str(error.value) or str(shapes[1]) in str(error.value)
+
+
+def test_bad_dropout_raises():
+    with pytest.raises(ValueError, match="`dropout` must be a float in \\[0, 1\\), got 1.5"):
+        ScaledDotProductAttention(dropout=1.5)
