@@ -1,0 +1,245 @@
+"""RNN encoder-decoder models, with and without attention.
+
+`attention=None` is the fixed-context baseline of Sutskever et al. 2014: the decoder
+starts from the encoder's last state and sees nothing else of the source, so the whole
+sentence must squeeze through that one vector. `"bahdanau"` and `"luong"` give the
+decoder a fresh context vector at every step (Bahdanau et al. 2015; Luong et al. 2015).
+"""
+
+import keras
+from keras import ops
+
+from keras_attn.layers import BahdanauAttention
+from keras_attn.layers import LuongAttention
+from keras_attn.layers import checks
+from keras_attn.models.attention_decoder import CELLS
+from keras_attn.models.attention_decoder import AttentionDecoder
+
+RNN_LAYERS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
+ATTENTIONS = (None, "bahdanau", "luong")
+_CLASS = "seq2seq"
+
+
+@keras.saving.register_keras_serializable(package="keras_attn")
+class Seq2Seq(keras.Model):
+    """An RNN encoder-decoder as a functional model, with the one-step contract.
+
+    Inputs `{"source": int32 [B, Ts], "target_in": int32 [B, Tt]}` (0 = padding),
+    output float32 logits `[B, Tt, target_vocab_size]` (teacher forcing). Build it
+    with `keras_attn.models.seq2seq(...)`; the arguments are documented there.
+
+    For decoding, `initial_state(source_ids)` encodes the source once and
+    `step(token_ids, state, index)` runs one decoder step, returning
+    `(logits [B, V], state, attention [B, Ts])`; every leaf of `state` has the batch
+    first. A model without attention returns zero attention.
+    """
+
+    def __init__(
+        self,
+        source_vocab_size,
+        target_vocab_size,
+        cell="lstm",
+        attention="bahdanau",
+        embedding_dim=64,
+        units=128,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        attention_units=None,
+        luong_score="general",
+        **kwargs,
+    ):
+        _check_arguments(source_vocab_size, target_vocab_size, cell, attention, embedding_dim, units, num_layers, dropout)
+        # === Layers === (attributes before `super().__init__`, so that `_encode` and
+        # `step` below serve both the functional graph and step-by-step decoding)
+        self.cell = cell
+        self.attention = attention
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.source_embedding = keras.layers.Embedding(
+            source_vocab_size, embedding_dim, mask_zero=True, name="source_embedding"
+        )
+        self.target_embedding = keras.layers.Embedding(
+            target_vocab_size, embedding_dim, mask_zero=True, name="target_embedding"
+        )
+        self.encoder_layers = []
+        for i in range(num_layers):
+            rnn = RNN_LAYERS[cell](units, return_sequences=True, return_state=True, name=f"encoder_{cell}_{i}")
+            self.encoder_layers.append(keras.layers.Bidirectional(rnn, name=f"encoder_bi{cell}_{i}") if bidirectional else rnn)
+        # Bahdanau's s_0 = tanh(W_s h←_1): a bidirectional encoder's final states are
+        # mapped to the decoder's size.
+        state_count = 2 if cell == "lstm" else 1
+        self.bridges = [
+            keras.layers.Dense(units, activation="tanh", name=f"bridge_{i}_{j}")
+            for i in range(num_layers) for j in range(state_count)
+        ] if bidirectional else []
+        if attention is None:
+            self.decoder = [
+                RNN_LAYERS[cell](units, return_sequences=True, name=f"decoder_{cell}_{i}") for i in range(num_layers)
+            ]
+        else:
+            mechanism = (
+                BahdanauAttention(attention_units or units, name="attention")
+                if attention == "bahdanau"
+                else LuongAttention(luong_score, units=attention_units, name="attention")
+            )
+            self.decoder = AttentionDecoder(cell, units, mechanism, style=attention, num_layers=num_layers, name="decoder")
+        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.logits_layer = keras.layers.Dense(target_vocab_size, dtype="float32", name="logits")
+
+        # === Functional model ===
+        source = keras.Input((None,), dtype="int32", name="source")
+        target_in = keras.Input((None,), dtype="int32", name="target_in")
+        memory, memory_mask, states = self._encode(source)
+        embedded = self.dropout_layer(self.target_embedding(target_in))
+        if attention is None:
+            hidden = embedded
+            for layer, state in zip(self.decoder, states):
+                hidden = layer(hidden, initial_state=state)
+        else:
+            hidden, _ = self.decoder(embedded, memory, initial_state=states, memory_mask=memory_mask)
+        logits = self.logits_layer(self.dropout_layer(hidden))
+        super().__init__(inputs={"source": source, "target_in": target_in}, outputs=logits, **kwargs)
+
+        # === Config ===
+        self.source_vocab_size = source_vocab_size
+        self.target_vocab_size = target_vocab_size
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.dropout = dropout
+        self.attention_units = attention_units
+        self.luong_score = luong_score
+
+    # Encoder -------------------------------------------------------------------
+    def _encode(self, source_ids, training=None):
+        """Encoder states `[B, Ts, M]`, the source mask and the decoder's first states."""
+        memory_mask = ops.not_equal(source_ids, 0)
+        hidden = self.dropout_layer(self.source_embedding(source_ids), training=training)
+        final_states = []
+        for layer in self.encoder_layers:
+            hidden, *states = layer(hidden, mask=memory_mask, training=training)
+            if self.bidirectional:  # [forward states..., backward states...]
+                half = len(states) // 2
+                states = [ops.concatenate([f, b], -1) for f, b in zip(states[:half], states[half:])]
+            final_states.append(states)
+        if self.bidirectional:
+            bridges = iter(self.bridges)
+            final_states = [[next(bridges)(s) for s in states] for states in final_states]
+        return hidden, memory_mask, final_states
+
+    # The one-step contract -------------------------------------------------------
+    def initial_state(self, source_ids):
+        """Encodes `source_ids [B, Ts]` once; returns the decoder's state."""
+        source_ids = ops.convert_to_tensor(source_ids, "int32")
+        memory, memory_mask, states = self._encode(source_ids, training=False)
+        if self.attention is None:
+            return {"states": states, "memory_mask": memory_mask}
+        return self.decoder.start(memory, states, memory_mask)
+
+    def step(self, token_ids, state, index=None):
+        """One decoder step for `token_ids [B]` → `(logits [B, V], state, attention [B, Ts])`.
+
+        `index` (the position of `token_ids` in the target) is part of the contract
+        every family shares; a recurrent decoder carries its position in its state.
+        """
+        # The embedding lookup without the layer call: one step has no padding mask.
+        embedded = ops.cast(
+            ops.take(self.target_embedding.embeddings, ops.convert_to_tensor(token_ids, "int32"), axis=0),
+            self.target_embedding.compute_dtype,
+        )
+        if self.attention is None:
+            hidden, states = embedded, []
+            for layer, layer_state in zip(self.decoder, state["states"]):
+                hidden, new_state = layer.cell(hidden, layer_state, training=False)
+                states.append(list(new_state) if isinstance(new_state, (list, tuple)) else [new_state])
+            mask = state["memory_mask"]
+            attention = ops.zeros(ops.shape(mask), "float32")
+            state = {"states": states, "memory_mask": mask}
+        else:
+            hidden, state, attention = self.decoder.step(embedded, state, training=False)
+        logits = self.logits_layer(hidden)
+        return logits, state, ops.cast(attention, "float32")
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "source_vocab_size": self.source_vocab_size,
+            "target_vocab_size": self.target_vocab_size,
+            "cell": self.cell,
+            "attention": self.attention,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "num_layers": self.num_layers,
+            "bidirectional": self.bidirectional,
+            "dropout": self.dropout,
+            "attention_units": self.attention_units,
+            "luong_score": self.luong_score,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def seq2seq(
+    source_vocab_size,
+    target_vocab_size,
+    cell="lstm",
+    attention="bahdanau",
+    embedding_dim=64,
+    units=128,
+    num_layers=1,
+    bidirectional=False,
+    dropout=0.0,
+    attention_units=None,
+    luong_score="general",
+    name="seq2seq",
+):
+    """Builds an RNN encoder-decoder (a functional `keras.Model`).
+
+    Args:
+        source_vocab_size, target_vocab_size: vocabulary sizes (id 0 is padding).
+        cell: `"rnn"`, `"gru"` or `"lstm"`.
+        attention: `None` (fixed context: the decoder starts from the encoder's last
+            state only), `"bahdanau"` (additive, previous state as query, context fed
+            into the RNN) or `"luong"` (multiplicative, attentional state
+            `tanh(W_c [c_t; h_t])` with input feeding).
+        embedding_dim: size of the source and target embeddings.
+        units: size of every RNN state.
+        num_layers: stacked RNN layers in the encoder and the decoder.
+        bidirectional: bidirectional encoder layers (their final states are mapped to
+            the decoder's size by a tanh layer, as in Bahdanau et al.).
+        dropout: dropout on the embeddings and on the decoder outputs.
+        attention_units: hidden size of the Bahdanau / Luong-concat score
+            (default: `units`).
+        luong_score: `"dot"`, `"general"` or `"concat"` for `attention="luong"`.
+        name: the model's name.
+
+    Returns:
+        A `Seq2Seq` (a functional `keras.Model`): `{"source", "target_in"}` →
+        float32 logits `[B, Tt, target_vocab_size]`.
+
+    Example:
+
+    >>> model = seq2seq(100, 120, cell="gru", attention="luong", units=32)
+    >>> model.output_shape
+    (None, None, 120)
+    """
+    return Seq2Seq(
+        source_vocab_size, target_vocab_size, cell=cell, attention=attention, embedding_dim=embedding_dim,
+        units=units, num_layers=num_layers, bidirectional=bidirectional, dropout=dropout,
+        attention_units=attention_units, luong_score=luong_score, name=name,
+    )
+
+
+def _check_arguments(source_vocab_size, target_vocab_size, cell, attention, embedding_dim, units, num_layers, dropout):
+    positive = "a positive int"
+    for argument, value in (
+        ("source_vocab_size", source_vocab_size), ("target_vocab_size", target_vocab_size),
+        ("embedding_dim", embedding_dim), ("units", units), ("num_layers", num_layers),
+    ):
+        checks.check_argument(_CLASS, argument, value, isinstance(value, int) and value > 0, positive)
+    checks.check_argument(_CLASS, "cell", cell, cell in CELLS, f"one of {tuple(CELLS)}")
+    checks.check_argument(_CLASS, "attention", attention, attention in ATTENTIONS, f"one of {ATTENTIONS}")
+    checks.check_argument(_CLASS, "dropout", dropout, 0.0 <= dropout < 1.0, "a float in [0, 1)")
