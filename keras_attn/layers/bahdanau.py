@@ -97,13 +97,13 @@ class BahdanauAttention(AttentionMechanism):
 
     def prepare_keys(self, key):
         # W_k k_j (+ b) depends on the keys only: computed once per source sentence.
-        projected = ops.matmul(key, self.key_kernel)
+        projected = ops.einsum("bkd,du->bku", key, self.key_kernel)
         if self.bias is not None:
             projected = projected + self.bias
         return projected
 
     def score(self, query, prepared_keys):
-        projected_query = ops.expand_dims(ops.matmul(query, self.query_kernel), 2)
+        projected_query = ops.expand_dims(ops.einsum("bqd,du->bqu", query, self.query_kernel), 2)
         hidden = ops.tanh(projected_query + ops.expand_dims(prepared_keys, 1))
         v = self.attention_v
         if self.normalize:

@@ -97,15 +97,15 @@ class LuongAttention(AttentionMechanism):
     def prepare_keys(self, key):
         if self.score_mode == "general":
             # qᵀ W k = q · (k Wᵀ): project the keys once, then a dot product per query.
-            return ops.matmul(key, ops.transpose(self.kernel))
+            return ops.einsum("bkj,ij->bki", key, self.kernel)
         if self.score_mode == "concat":
             # W [q; k] = W_q q + W_k k, with W_q, W_k the two row blocks of W.
-            return ops.matmul(key, self.kernel[self._query_dim :])
+            return ops.einsum("bkd,du->bku", key, self.kernel[self._query_dim :])
         return key
 
     def score(self, query, prepared_keys):
         if self.score_mode == "concat":
-            projected_query = ops.matmul(query, self.kernel[: self._query_dim])
+            projected_query = ops.einsum("bqd,du->bqu", query, self.kernel[: self._query_dim])
             hidden = ops.tanh(ops.expand_dims(projected_query, 2) + ops.expand_dims(prepared_keys, 1))
             scores = ops.einsum("bqku,u->bqk", hidden, self.attention_v)
         else:
