@@ -1,0 +1,18 @@
+"""The examples in the docstrings of keras_attn.data run and print what they claim."""
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import keras_attn.data
+
+_MODULES = sorted(module.name for module in pkgutil.iter_modules(keras_attn.data.__path__))
+
+
+@pytest.mark.parametrize("name", _MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(f"keras_attn.data.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
