@@ -226,11 +226,7 @@ def seq2seq(
     >>> model.output_shape
     (None, None, 120)
     """
-    return Seq2Seq(
-        source_vocab_size, target_vocab_size, cell=cell, attention=attention, embedding_dim=embedding_dim,
-        units=units, num_layers=num_layers, bidirectional=bidirectional, dropout=dropout,
-        attention_units=attention_units, luong_score=luong_score, name=name,
-    )
+    return Seq2Seq(**locals())
 
 
 def _check_arguments(source_vocab_size, target_vocab_size, cell, attention, embedding_dim, units, num_layers, dropout):
