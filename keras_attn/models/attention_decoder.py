@@ -20,6 +20,19 @@ CELLS = {
 STYLES = ("bahdanau", "luong")
 
 
+def run_stacked_cells(cells, inputs, states, training=None):
+    """One step of stacked RNN cells: `(top output, [per-cell state lists])`.
+
+    Each cell's state is kept as a list whatever the cell returns (LSTM: `[h, c]`,
+    GRU / simple RNN: `[h]`), so the structure is the same at every step.
+    """
+    new_states = []
+    for cell, state in zip(cells, states):
+        inputs, state = cell(inputs, state, training=training)
+        new_states.append(list(state) if isinstance(state, (list, tuple)) else [state])
+    return inputs, new_states
+
+
 @keras.saving.register_keras_serializable(package="keras_attn")
 class AttentionDecoder(keras.layers.Layer):
     """A stack of RNN cells that attends over the encoder states at every step.
@@ -135,11 +148,7 @@ class AttentionDecoder(keras.layers.Layer):
         return ops.squeeze(context, 1), ops.squeeze(weights, 1)
 
     def _run_cells(self, inputs, states, training):
-        new_states = []
-        for cell, state in zip(self.cells, states):
-            inputs, state = cell(inputs, state, training=training)
-            new_states.append(list(state) if isinstance(state, (list, tuple)) else [state])
-        return inputs, new_states
+        return run_stacked_cells(self.cells, inputs, states, training)
 
     # The time loop -------------------------------------------------------------
     def call(self, inputs, memory, initial_state=None, memory_mask=None, training=None):

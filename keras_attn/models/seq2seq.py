@@ -14,6 +14,7 @@ from keras_attn.layers import LuongAttention
 from keras_attn.layers import checks
 from keras_attn.models.attention_decoder import CELLS
 from keras_attn.models.attention_decoder import AttentionDecoder
+from keras_attn.models.attention_decoder import run_stacked_cells
 
 RNN_LAYERS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 ATTENTIONS = (None, "bahdanau", "luong")
@@ -148,10 +149,8 @@ class Seq2Seq(keras.Model):
             self.target_embedding.compute_dtype,
         )
         if self.attention is None:
-            hidden, states = embedded, []
-            for layer, layer_state in zip(self.decoder, state["states"]):
-                hidden, new_state = layer.cell(hidden, layer_state, training=False)
-                states.append(list(new_state) if isinstance(new_state, (list, tuple)) else [new_state])
+            cells = [layer.cell for layer in self.decoder]
+            hidden, states = run_stacked_cells(cells, embedded, state["states"], training=False)
             mask = state["memory_mask"]
             attention = ops.zeros(ops.shape(mask), "float32")
             state = {"states": states, "memory_mask": mask}
