@@ -41,30 +41,28 @@ def match_parameter_budget(config, budget, source_vocab_size, target_vocab_size,
     return min((low, high), key=lambda units: abs(count(units) - budget))
 
 
-def greedy_translate(model, source_ids, max_length):
-    """Greedy decoding of a batch of padded source ids, traced once per shape."""
-    return _greedy_graph(model)(tf.convert_to_tensor(source_ids, tf.int32), tf.constant(max_length, tf.int32))
+def greedy_translator(model):
+    """A `tf.function` `(source_ids [B, Ts], max_length) -> greedy result`.
 
+    Traced once for any batch and source length, so evaluating many batches does
+    not retrace.
+    """
 
-def _greedy_graph(model):
-    # One traced function per model, so evaluating many batches does not retrace.
-    if not hasattr(model, "_keras_attn_greedy"):
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32)])
+    def translate(source_ids, max_length):
+        state = model.initial_state(source_ids)
+        return decoding.greedy_search(model.step, state, tf.shape(source_ids)[0], max_length)
 
-        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32)])
-        def run(source_ids, max_length):
-            state = model.initial_state(source_ids)
-            return decoding.greedy_search(model.step, state, tf.shape(source_ids)[0], max_length)
-
-        object.__setattr__(model, "_keras_attn_greedy", run)
-    return model._keras_attn_greedy
+    return translate
 
 
 def evaluate_exact_match(model, pairs, source_tokenizer, target_tokenizer, max_length, batch_size=256):
     """Greedy exact match (and BLEU) of `model` on `(source, target)` string pairs."""
     batches = data.make_dataset(pairs, source_tokenizer, target_tokenizer, batch_size=batch_size, bucket_boundaries=None)
+    translate = greedy_translator(model)
     hypotheses, references = [], []
     for inputs, target_out in batches:
-        result = greedy_translate(model, inputs["source"], max_length)
+        result = translate(inputs["source"], tf.constant(max_length, tf.int32))
         hypotheses += [t.decode("utf-8") for t in target_tokenizer.detokenize(result["tokens"]).numpy()]
         references += [t.decode("utf-8") for t in target_tokenizer.detokenize(target_out).numpy()]
     return {
