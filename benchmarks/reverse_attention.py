@@ -24,9 +24,9 @@ def main():
         parameter_budget=args.parameter_budget, verbose=2,
     )
     print(f"\nreverse, source length {args.length}, {args.train_size} training pairs, {args.epochs} epochs\n")
-    print("| model | units | parameters | train s | exact match | BLEU |\n| --- | --- | --- | --- | --- | --- |")
+    print("| model | size | parameters | train s | exact match | BLEU |\n| --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        print(f"| {r['model']} | {r['units']} | {r['parameters']} | {r['train_seconds']} | {r['exact_match']:.3f} | {r['bleu']} |")
+        print(f"| {r['model']} | {r['size']} | {r['parameters']} | {r['train_seconds']} | {r['exact_match']:.3f} | {r['bleu']} |")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """Experiments behind the project's claims, callable from the CLI and the examples.
 
-The first one is the seed's: a fixed-context encoder-decoder squeezes the source
-through one vector and falls behind attention as sources grow (Bahdanau et al. 2015,
-Fig. 2). `compare_on_task` trains models with (nearly) equal parameter counts on one
-task and reports greedy exact match on held-out data.
+The seed's experiment: a fixed-context encoder-decoder squeezes the source through
+one vector and falls behind attention as sources grow (Bahdanau et al. 2015,
+Fig. 2). `bottleneck_experiment` trains every arm once per task on sources of mixed
+lengths and scores held-out sentences grouped by length; `compare_on_task` trains
+on one fixed length. `ko_en_alignment_study` checks what a Bahdanau model's
+attention learned against the gold word alignments of the `ko-en` corpus.
 """
 
+import dataclasses
+import os
 import time
 
 import keras
@@ -17,28 +21,66 @@ from keras_attn import decoding
 from keras_attn import metrics
 from keras_attn import models
 
-# The three arms of the comparison: same cell, same embedding, attention or not.
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """One model of a comparison.
+
+    Attributes:
+        builder: the name of a builder in `keras_attn.models` ("seq2seq", ...).
+        config: its fixed keyword arguments.
+        size: maps an integer size `k` to the arguments that grow with it, so that
+            arms can be brought to the same parameter budget by searching `k`.
+    """
+
+    builder: str
+    config: dict
+    size: callable
+
+    def build(self, source_vocab_size, target_vocab_size, k, name=None, **overrides):
+        builder = getattr(models, self.builder)
+        return builder(source_vocab_size, target_vocab_size, name=name or self.builder,
+                       **self.config, **self.size(k), **overrides)
+
+
+def _rnn_units(k):
+    return {"units": k}
+
+
+# The arms of the comparison: same cell and embedding, attention or not.
 ARMS = {
-    "fixed_context": dict(cell="gru", attention=None),
-    "bahdanau": dict(cell="gru", attention="bahdanau"),
-    "luong": dict(cell="gru", attention="luong", luong_score="general"),
+    "fixed_context": Arm("seq2seq", dict(cell="gru", attention=None), _rnn_units),
+    "bahdanau": Arm("seq2seq", dict(cell="gru", attention="bahdanau"), _rnn_units),
+    "luong": Arm("seq2seq", dict(cell="gru", attention="luong", luong_score="general"), _rnn_units),
 }
 
 
-def match_parameter_budget(config, budget, source_vocab_size, target_vocab_size, low=4, high=1024):
-    """The `units` whose model has the parameter count closest to `budget`.
+def _arm(name):
+    if name not in ARMS:
+        raise ValueError(f"Unknown experiment arm {name!r}; expected one of {sorted(ARMS)}.")
+    return ARMS[name]
 
-    Parameter counts grow monotonically with `units`, so a bisection over `units`
-    finds it with a handful of (small) model builds.
+
+def match_parameter_budget(arm, budget, source_vocab_size, target_vocab_size, low=1, high=1024, **overrides):
+    """The size `k` of `arm` whose model has the parameter count closest to `budget`.
+
+    Parameter counts grow monotonically with `k`, so a bisection finds it with a
+    handful of (small) model builds.
     """
+    arm = _arm(arm) if isinstance(arm, str) else arm
 
-    def count(units):
-        return models.seq2seq(source_vocab_size, target_vocab_size, units=units, **config).count_params()
+    def count(k):
+        return arm.build(source_vocab_size, target_vocab_size, k, **overrides).count_params()
 
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if count(middle) <= budget else (low, middle)
-    return min((low, high), key=lambda units: abs(count(units) - budget))
+    return min((low, high), key=lambda k: abs(count(k) - budget))
+
+
+# --------------------------------------------------------------------------- #
+# Decoding-based evaluation (any model with the one-step contract)
+# --------------------------------------------------------------------------- #
 
 
 def greedy_translator(model):
@@ -56,20 +98,110 @@ def greedy_translator(model):
     return translate
 
 
-def evaluate_exact_match(model, pairs, source_tokenizer, target_tokenizer, max_length, batch_size=256):
-    """Greedy exact match (and BLEU) of `model` on `(source, target)` string pairs."""
+def teacher_forced_attention(model):
+    """A `tf.function` `(source_ids [B, Ts], target_in [B, Tt]) -> attention [B, Tt, Ts]`.
+
+    Feeds the gold target through `step`, so row `t` is the attention the model
+    uses to predict target word `t`: the map to compare with gold alignments.
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)] * 2)
+    def attend(source_ids, target_in):
+        steps = tf.shape(target_in)[1]
+        rows = tf.TensorArray(tf.float32, size=steps)
+
+        def body(t, state, rows):
+            _, state, attention = model.step(target_in[:, t], state, t)
+            return t + 1, state, rows.write(t, attention)
+
+        _, _, rows = tf.while_loop(
+            lambda t, *_: t < steps, body, (tf.constant(0), model.initial_state(source_ids), rows)
+        )
+        return tf.transpose(rows.stack(), [1, 0, 2])
+
+    return attend
+
+
+def _texts(strings):
+    return [s.decode("utf-8") for s in strings.numpy()]
+
+
+def evaluate_exact_match(model, pairs, source_tokenizer, target_tokenizer, max_length=None, batch_size=256):
+    """Greedy exact match and corpus BLEU of `model` on `(source, target)` string pairs.
+
+    `max_length` caps the generated tokens; by default twice the source length
+    plus 10.
+    """
     batches = data.make_dataset(pairs, source_tokenizer, target_tokenizer, batch_size=batch_size, bucket_boundaries=None)
     translate = greedy_translator(model)
     hypotheses, references = [], []
     for inputs, target_out in batches:
-        result = translate(inputs["source"], tf.constant(max_length, tf.int32))
-        hypotheses += [t.decode("utf-8") for t in target_tokenizer.detokenize(result["tokens"]).numpy()]
-        references += [t.decode("utf-8") for t in target_tokenizer.detokenize(target_out).numpy()]
+        limit = max_length or 2 * int(inputs["source"].shape[1]) + 10
+        result = translate(inputs["source"], tf.constant(limit, tf.int32))
+        hypotheses += _texts(target_tokenizer.detokenize(result["tokens"]))
+        references += _texts(target_tokenizer.detokenize(target_out))
     return {
         "exact_match": metrics.exact_match(hypotheses, references),
         "bleu": metrics.corpus_bleu(hypotheses, references),
         "examples": list(zip(hypotheses[:3], references[:3])),
     }
+
+
+def attention_alignment_error_rate(model, examples, source_tokenizer, target_tokenizer, batch_size=256):
+    """AER of the teacher-forced attention argmax against gold alignments.
+
+    Args:
+        examples: `Example`s with `alignment` (e.g. `data.generate("ko-en", ...)`),
+            whose gold links are over whitespace words.
+
+    Returns:
+        The corpus alignment error rate (`metrics.alignment_error_rate`).
+    """
+    examples = list(examples)
+    pairs = [(e.source, e.target) for e in examples]
+    batches = data.make_dataset(pairs, source_tokenizer, target_tokenizer, batch_size=batch_size, bucket_boundaries=None)
+    attend = teacher_forced_attention(model)
+    predicted = []
+    for inputs, target_out in batches:
+        weights = attend(inputs["source"], inputs["target_in"]).numpy()
+        # Lengths without [END]: the gold links cover words only.
+        source_lengths = (inputs["source"].numpy() != 0).sum(axis=1) - 1
+        target_lengths = (target_out.numpy() != 0).sum(axis=1) - 1
+        predicted += [
+            metrics.alignments_from_attention(w, source_length=int(s), target_length=int(t))
+            for w, s, t in zip(weights, source_lengths, target_lengths)
+        ]
+    return metrics.alignment_error_rate(predicted, sure=[e.alignment for e in examples])
+
+
+# --------------------------------------------------------------------------- #
+# Training
+# --------------------------------------------------------------------------- #
+
+
+def _tokenizers(train):
+    return (
+        data.WordTokenizer.from_corpus(train.map(lambda s, t: s)),
+        data.WordTokenizer.from_corpus(train.map(lambda s, t: t)),
+    )
+
+
+def _fit(model, batches, epochs, learning_rate, verbose):
+    """Compiles (masked loss, XLA) and trains; returns the training seconds."""
+    models.compile_for_translation(model, optimizer=keras.optimizers.Adam(learning_rate), jit_compile=True)
+    start = time.perf_counter()
+    model.fit(batches, epochs=epochs, verbose=verbose, shuffle=False)  # the pipeline shuffles
+    return time.perf_counter() - start
+
+
+def _bucketed(pairs, tokenizers, batch_size, longest, seed):
+    """Shuffled training batches padded to a few fixed lengths (few XLA compilations)."""
+    boundaries = tuple(b for b in (16, 32, 48, 64, 96, 128, 192, 256) if b < longest) + (longest + 1,)
+    return data.make_dataset(
+        pairs, *tokenizers, batch_size=batch_size, shuffle=True, seed=seed, cache=True,
+        bucket_boundaries=boundaries, max_source_length=longest, max_target_length=longest,
+        pad_to_bucket_boundary=True, drop_remainder=True,
+    )
 
 
 def compare_on_task(
@@ -89,34 +221,227 @@ def compare_on_task(
 ):
     """Trains each arm on `task` with sources of exactly `length` symbols.
 
-    Returns one row per arm: units, parameters, training seconds, held-out greedy
+    Returns one row per arm: size, parameters, training seconds, held-out greedy
     exact match and BLEU.
     """
     options = dict(min_length=length, max_length=length, **task_options)
     train = data.load(task, "train", size=train_size, seed=seed, **options)
     test = data.load(task, "test", size=test_size, seed=seed, **options)
-    source_tokenizer = data.WordTokenizer.from_corpus(train.map(lambda s, t: s))
-    target_tokenizer = data.WordTokenizer.from_corpus(train.map(lambda s, t: t))
+    tokenizers = _tokenizers(train)
     batches = data.make_dataset(
-        train, source_tokenizer, target_tokenizer, batch_size=batch_size, shuffle=True, seed=seed,
-        bucket_boundaries=None, cache=True,
+        train, *tokenizers, batch_size=batch_size, shuffle=True, seed=seed, bucket_boundaries=None, cache=True,
     )
-    vocab = (source_tokenizer.vocabulary_size(), target_tokenizer.vocabulary_size())
+    vocab = tuple(t.vocabulary_size() for t in tokenizers)
     rows = []
-    for arm in arms:
-        config = dict(ARMS[arm], embedding_dim=embedding_dim)
-        units = match_parameter_budget(config, parameter_budget, *vocab)
-        keras.utils.set_random_seed(seed)
-        model = models.seq2seq(*vocab, units=units, name=arm, **config)
-        models.compile_for_translation(model, optimizer=keras.optimizers.Adam(learning_rate), jit_compile=True)
-        start = time.perf_counter()
-        model.fit(batches, epochs=epochs, verbose=verbose, shuffle=False)  # the pipeline shuffles
-        seconds = time.perf_counter() - start
-        scores = evaluate_exact_match(model, test, source_tokenizer, target_tokenizer, max_length=length * 2 + 2)
+    for name in arms:
+        model, size = _build_matched(name, vocab, parameter_budget, embedding_dim, seed)
+        seconds = _fit(model, batches, epochs, learning_rate, verbose)
+        scores = evaluate_exact_match(model, test, *tokenizers, max_length=length * 2 + 2)
         rows.append(
-            {"model": arm, "units": units, "parameters": model.count_params(), "train_seconds": round(seconds, 1),
+            {"model": name, "size": size, "parameters": model.count_params(), "train_seconds": round(seconds, 1),
              "exact_match": scores["exact_match"], "bleu": round(scores["bleu"], 2)}
         )
         if verbose:
             print(rows[-1], flush=True)
     return rows
+
+
+def _build_matched(name, vocab, parameter_budget, embedding_dim, seed):
+    arm = _arm(name)
+    overrides = {"embedding_dim": embedding_dim} if arm.builder == "seq2seq" else {}
+    size = match_parameter_budget(arm, parameter_budget, *vocab, **overrides)
+    keras.utils.set_random_seed(seed)
+    return arm.build(*vocab, size, name=name, **overrides), size
+
+
+# --------------------------------------------------------------------------- #
+# The bottleneck experiment
+# --------------------------------------------------------------------------- #
+
+REVERSE_LENGTHS = (10, 20, 30, 40, 50, 60, 70, 80)
+KO_EN_LENGTH_BINS = ((1, 5), (6, 10), (11, 15), (16, 20), (21, 25), (26, 30), (31, 35), (36, 40))
+# ko-en's vocabulary (thousands of Korean word forms) needs a larger budget than
+# reverse's ten symbols for the recurrent part to be of a useful size.
+PARAMETER_BUDGETS = {"reverse": 100_000, "ko-en": 600_000}
+
+
+def _length_groups(task, reverse_lengths, ko_en_bins):
+    """`(label, plotted length, task options)` per test group, and the train options."""
+    if task == "reverse":
+        groups = [(str(n), n, dict(min_length=n, max_length=n)) for n in reverse_lengths]
+        return groups, dict(min_length=min(reverse_lengths), max_length=max(reverse_lengths))
+    if task == "ko-en":
+        groups = [(f"{lo}-{hi}", (lo + hi) / 2, dict(min_length=lo, max_length=hi)) for lo, hi in ko_en_bins]
+        return groups, dict(min_length=ko_en_bins[0][0], max_length=ko_en_bins[-1][1])
+    raise ValueError(f"bottleneck_experiment: unknown task {task!r}; expected 'reverse' or 'ko-en'.")
+
+
+def bottleneck_experiment(
+    tasks=("reverse", "ko-en"),
+    arms=tuple(ARMS),
+    reverse_lengths=REVERSE_LENGTHS,
+    ko_en_length_bins=KO_EN_LENGTH_BINS,
+    parameter_budget=None,
+    train_size=20_000,
+    test_size=200,
+    epochs=4,
+    batch_size=64,
+    learning_rate=3e-3,
+    embedding_dim=32,
+    seed=0,
+    verbose=1,
+):
+    """Exact match and BLEU against source length, per arm, as in Bahdanau et al. Fig. 2.
+
+    For each task every arm is trained once, on sources of all lengths in range
+    (with the same parameter budget, the same data and the same number of steps),
+    then scored by greedy decoding on `test_size` held-out pairs per length
+    group: every length in `reverse_lengths` for `reverse`, every bin of Korean
+    words in `ko_en_length_bins` for `ko-en`. Attention arms on `ko-en` also get
+    the alignment error rate of their teacher-forced attention.
+
+    `parameter_budget` is an int for every task or a `{task: int}` dict; the
+    default is `PARAMETER_BUDGETS`.
+
+    Returns:
+        A list of dict rows: task, model, group, length (the group's source
+        length, or its bin centre), parameters, train_seconds, exact_match, bleu,
+        and aer (ko-en, attention arms, over all groups; `None` otherwise).
+    """
+    rows = []
+    for task in tasks:
+        groups, train_options = _length_groups(task, reverse_lengths, ko_en_length_bins)
+        train = data.load(task, "train", size=train_size, seed=seed, **train_options)
+        tokenizers = _tokenizers(train)
+        vocab = tuple(t.vocabulary_size() for t in tokenizers)
+        longest = max(len(e.target.split()) for e in data.generate(task, "train", size=train_size, seed=seed,
+                                                                  **train_options)) + 1
+        batches = _bucketed(train, tokenizers, batch_size, longest, seed)
+        tests = [(label, length, list(data.generate(task, "test", size=test_size, seed=seed, **options)))
+                 for label, length, options in groups]
+        budget = parameter_budget if isinstance(parameter_budget, int) else {
+            **PARAMETER_BUDGETS, **(parameter_budget or {})}[task]
+        for name in arms:
+            model, _ = _build_matched(name, vocab, budget, embedding_dim, seed)
+            seconds = _fit(model, batches, epochs, learning_rate, verbose)
+            aer = None
+            if task == "ko-en" and _has_attention(name):
+                aer = attention_alignment_error_rate(model, [e for *_, es in tests for e in es], *tokenizers)
+            for label, length, examples in tests:
+                scores = evaluate_exact_match(model, [(e.source, e.target) for e in examples], *tokenizers)
+                rows.append({
+                    "task": task, "model": name, "group": label, "length": length,
+                    "parameters": model.count_params(), "train_seconds": round(seconds, 1),
+                    "exact_match": scores["exact_match"], "bleu": round(scores["bleu"], 2),
+                    "aer": None if aer is None else round(aer, 3),
+                })
+                if verbose:
+                    print(rows[-1], flush=True)
+    return rows
+
+
+def _has_attention(name):
+    return _arm(name).config.get("attention", "attention") is not None
+
+
+def write_bottleneck_report(rows, directory, settings=None):
+    """Writes `bottleneck.md` (tables) and one PNG per task and metric into `directory`.
+
+    Returns the paths written.
+    """
+    from keras_attn import viz  # matplotlib only when a report is written
+
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    lines = ["# The bottleneck experiment", ""]
+    if settings:
+        lines += ["Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()), ""]
+    for task in dict.fromkeys(row["task"] for row in rows):
+        task_rows = [row for row in rows if row["task"] == task]
+        model_names = list(dict.fromkeys(row["model"] for row in task_rows))
+        groups = list(dict.fromkeys(row["group"] for row in task_rows))
+        unit = "source length" if task == "reverse" else "Korean words"
+        lines += [f"## {task}", ""]
+        summary = {name: next(row for row in task_rows if row["model"] == name) for name in model_names}
+        lines += ["| model | parameters | train s | AER |", "| --- | --- | --- | --- |"]
+        for name, row in summary.items():
+            aer = "—" if row["aer"] is None else f"{row['aer']:.3f}"
+            lines.append(f"| {name} | {row['parameters']:,} | {row['train_seconds']} | {aer} |")
+        lines.append("")
+        for metric, fmt in (("exact_match", "{:.3f}"), ("bleu", "{:.1f}")):
+            lines += [f"{metric.replace('_', ' ')} by {unit}:", ""]
+            lines += ["| model | " + " | ".join(groups) + " |", "| --- " * (len(groups) + 1) + "|"]
+            for name in model_names:
+                values = {row["group"]: row[metric] for row in task_rows if row["model"] == name}
+                lines.append(f"| {name} | " + " | ".join(fmt.format(values[g]) for g in groups) + " |")
+            lines.append("")
+            path = os.path.join(directory, f"bottleneck_{task.replace('-', '_')}_{metric}.png")
+            viz.accuracy_vs_length_plot(
+                task_rows, path=path, metric=metric, title=f"{task}: {metric.replace('_', ' ')} vs {unit}"
+            )
+            lines += [f"![{task} {metric}]({os.path.basename(path)})", ""]
+            paths.append(path)
+    report = os.path.join(directory, "bottleneck.md")
+    with open(report, "w", encoding="utf-8") as file:
+        file.write("\n".join(lines))
+    return [report, *paths]
+
+
+# --------------------------------------------------------------------------- #
+# What attention learned on ko-en
+# --------------------------------------------------------------------------- #
+
+SEED_SENTENCE = ("나는 밥을 먹었다", "i ate rice")
+
+
+def ko_en_alignment_study(
+    arm="bahdanau",
+    parameter_budget=500_000,
+    train_size=20_000,
+    test_size=500,
+    epochs=4,
+    batch_size=64,
+    learning_rate=3e-3,
+    embedding_dim=64,
+    seed=0,
+    verbose=1,
+):
+    """Trains `arm` on `ko-en`; returns its BLEU, AER and the seed sentence's attention.
+
+    Returns:
+        A dict: model, source_tokenizer, target_tokenizer, bleu, exact_match, aer,
+        train_seconds, and for "나는 밥을 먹었다": translation, source_tokens,
+        target_tokens, attention `[Tt, Ts]` (teacher-forced on "i ate rice") and
+        `argmax`: the source word each English word attends to most.
+    """
+    train = data.load("ko-en", "train", size=train_size, seed=seed)
+    tokenizers = _tokenizers(train)
+    vocab = tuple(t.vocabulary_size() for t in tokenizers)
+    longest = 64
+    model, _ = _build_matched(arm, vocab, parameter_budget, embedding_dim, seed)
+    seconds = _fit(model, _bucketed(train, tokenizers, batch_size, longest, seed), epochs, learning_rate, verbose)
+    test = list(data.generate("ko-en", "test", size=test_size, seed=seed))
+    scores = evaluate_exact_match(model, [(e.source, e.target) for e in test], *tokenizers)
+    aer = attention_alignment_error_rate(model, test, *tokenizers) if _has_attention(arm) else None
+
+    source, target = SEED_SENTENCE
+    inputs, _ = next(iter(data.make_dataset([SEED_SENTENCE], *tokenizers, bucket_boundaries=None)))
+    result = greedy_translator(model)(inputs["source"], tf.constant(20))
+    weights = teacher_forced_attention(model)(inputs["source"], inputs["target_in"]).numpy()[0]
+    source_tokens = tokenizers[0].ids_to_tokens(inputs["source"][0].numpy())
+    target_tokens = target.split()
+    words = weights[: len(target_tokens), : len(source.split())]
+    return {
+        "model": model,
+        "source_tokenizer": tokenizers[0],
+        "target_tokenizer": tokenizers[1],
+        "train_seconds": round(seconds, 1),
+        "bleu": scores["bleu"],
+        "exact_match": scores["exact_match"],
+        "aer": aer,
+        "translation": _texts(tokenizers[1].detokenize(result["tokens"]))[0],
+        "source_tokens": source_tokens,
+        "target_tokens": target_tokens + ["[END]"],
+        "attention": weights,
+        "argmax": {word: source.split()[int(np.argmax(row))] for word, row in zip(target_tokens, words)},
+    }

@@ -1,15 +1,18 @@
+import os
+
+import numpy as np
 import pytest
 
+from keras_attn import data
 from keras_attn import experiments
-from keras_attn import models
 
 
 def test_parameter_budget_is_matched_closely():
-    config = dict(experiments.ARMS["bahdanau"], embedding_dim=16)
-    units = experiments.match_parameter_budget(config, 40_000, 20, 20)
-    count = models.seq2seq(20, 20, units=units, **config).count_params()
+    arm = experiments.ARMS["bahdanau"]
+    units = experiments.match_parameter_budget(arm, 40_000, 20, 20, embedding_dim=16)
+    count = arm.build(20, 20, units, embedding_dim=16).count_params()
     assert abs(count - 40_000) / 40_000 < 0.03
-    neighbours = [models.seq2seq(20, 20, units=u, **config).count_params() for u in (units - 1, units + 1)]
+    neighbours = [arm.build(20, 20, u, embedding_dim=16).count_params() for u in (units - 1, units + 1)]
     assert all(abs(count - 40_000) <= abs(n - 40_000) for n in neighbours)
 
 
@@ -22,3 +25,51 @@ def test_attention_beats_the_fixed_context_on_reverse():
     scores = {row["model"]: row["exact_match"] for row in rows}
     assert 0.0 <= scores["fixed_context"] <= 1.0
     assert scores["bahdanau"] > 0.8 and scores["bahdanau"] > scores["fixed_context"] + 0.3
+
+
+@pytest.mark.slow
+def test_bahdanau_learns_the_seed_sentence_and_its_alignment():
+    study = experiments.ko_en_alignment_study(train_size=12_000, test_size=200, epochs=4, verbose=0)
+    assert study["translation"] == "i ate rice"
+    assert study["argmax"]["ate"] == "먹었다" and study["argmax"]["rice"] == "밥을"
+    assert study["attention"].shape == (4, 4)  # i ate rice [END] x 나는 밥을 먹었다 [END]
+    assert study["bleu"] > 80 and study["aer"] < 0.3
+
+
+def test_teacher_forced_attention_follows_the_step_contract():
+    model = experiments.ARMS["bahdanau"].build(12, 9, 8, embedding_dim=4)
+    source = np.array([[4, 5, 6, 2], [7, 2, 0, 0]], "int32")
+    target_in = np.array([[1, 4, 5], [1, 6, 0]], "int32")
+    weights = experiments.teacher_forced_attention(model)(source, target_in).numpy()
+    assert weights.shape == (2, 3, 4)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
+    assert np.all(weights[1, :, 2:] == 0)  # padding gets no weight
+    # Row t is the attention of the step fed target_in[:, t].
+    state = model.initial_state(source)
+    for t in range(3):
+        _, state, attention = model.step(target_in[:, t], state, t)
+        np.testing.assert_allclose(weights[:, t], attention, atol=1e-6)
+
+
+def test_alignment_error_rate_of_a_model_is_a_rate_and_unknown_arms_fail():
+    examples = list(data.generate("ko-en", "test", size=8, seed=3))
+    pairs = data.load("ko-en", "test", size=8, seed=3)
+    source = data.WordTokenizer.from_corpus(pairs.map(lambda s, t: s))
+    target = data.WordTokenizer.from_corpus(pairs.map(lambda s, t: t))
+    model = experiments.ARMS["luong"].build(source.vocabulary_size(), target.vocabulary_size(), 8, embedding_dim=4)
+    aer = experiments.attention_alignment_error_rate(model, examples, source, target)
+    assert 0.0 <= aer <= 1.0
+    with pytest.raises(ValueError, match="Unknown experiment arm 'transformers'"):
+        experiments.match_parameter_budget("transformers", 1000, 10, 10)
+
+
+def test_bottleneck_report_has_tables_and_plots(tmp_path):
+    rows = [
+        {"task": "reverse", "model": m, "group": str(n), "length": n, "parameters": 1000, "train_seconds": 1.0,
+         "exact_match": em, "bleu": 100 * em, "aer": None}
+        for m, scores in (("fixed_context", (0.5, 0.0)), ("bahdanau", (1.0, 0.9))) for n, em in zip((10, 20), scores)
+    ]
+    paths = experiments.write_bottleneck_report(rows, tmp_path / "out", settings={"epochs": 1})
+    report = open(paths[0], encoding="utf-8").read()
+    assert "| fixed_context | 0.500 | 0.000 |" in report and "| bahdanau | 100.0 | 90.0 |" in report
+    assert len(paths) == 3 and all(os.path.getsize(p) > 1000 for p in paths[1:])

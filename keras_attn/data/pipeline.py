@@ -71,6 +71,7 @@ def make_dataset(
     bucket_boundaries=DEFAULT_BUCKET_BOUNDARIES,
     cache=False,
     drop_remainder=False,
+    pad_to_bucket_boundary=False,
 ):
     """Builds teacher-forcing batches from (source, target) sentence pairs.
 
@@ -107,6 +108,11 @@ def make_dataset(
         cache: `False`, `True` (cache the tokenized examples in memory) or a file
             path prefix (cache on disk).
         drop_remainder: drop the last, smaller batch of each bucket.
+        pad_to_bucket_boundary: pad every batch to its bucket's largest length
+            (`boundary - 1`) instead of its longest example, so batches come in a
+            handful of shapes (XLA compiles once per shape). Examples must then be
+            shorter than the last boundary: truncate with `max_source_length` /
+            `max_target_length`.
 
     Returns:
         A `tf.data.Dataset` of `({"source": int32 [B, Ts], "target_in": int32
@@ -136,6 +142,15 @@ def make_dataset(
             "make_dataset: `bucket_boundaries` must be strictly increasing positive ints, "
             f"got {bucket_boundaries!r}."
         )
+    if pad_to_bucket_boundary:
+        longest = max(max_source_length or 0, max_target_length or 0)
+        if not boundaries or not max_source_length or not max_target_length or longest >= boundaries[-1]:
+            raise ValueError(
+                "make_dataset: `pad_to_bucket_boundary=True` needs `bucket_boundaries` and "
+                "`max_source_length`/`max_target_length` below the last boundary, got "
+                f"boundaries {bucket_boundaries!r}, max_source_length={max_source_length}, "
+                f"max_target_length={max_target_length}."
+            )
     if not (isinstance(cache, bool) or isinstance(cache, str)):
         raise ValueError(f"make_dataset: `cache` must be a bool or a file path prefix, got {cache!r}.")
 
@@ -174,6 +189,7 @@ def make_dataset(
             padded_shapes=padded_shapes,
             padding_values=padding_values,
             drop_remainder=drop_remainder,
+            pad_to_bucket_boundary=pad_to_bucket_boundary,
         )
     else:
         dataset = dataset.padded_batch(

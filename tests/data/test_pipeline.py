@@ -91,6 +91,19 @@ def test_buckets_group_similar_lengths(word_tokenizers):
     assert seen == 600
 
 
+def test_padding_to_bucket_boundaries_gives_one_shape_per_bucket(word_tokenizers):
+    pairs = data.load("ko-en", size=300, seed=2, max_clauses=4)
+    dataset = data.make_dataset(
+        pairs, *word_tokenizers, batch_size=16, bucket_boundaries=(8, 16, 32),
+        max_source_length=31, max_target_length=31, pad_to_bucket_boundary=True,
+    )
+    shapes = set()
+    for source, target_in, target_out in _batches(dataset):
+        assert source.shape[1] == target_in.shape[1] == target_out.shape[1] in (7, 15, 31)
+        shapes.add(source.shape[1])
+    assert len(shapes) > 1
+
+
 def test_shuffle_is_seeded_and_accepts_alignment_triples(word_tokenizers):
     pairs = data.load("ko-en", size=200, seed=1, with_alignments=True)
 
@@ -134,6 +147,9 @@ def test_tatoeba_file_through_the_pipeline(tmp_path):
         ({"max_source_length": 0}, "max_source_length"),
         ({"bucket_boundaries": (16, 8)}, "strictly increasing"),
         ({"cache": 1}, "cache"),
+        ({"pad_to_bucket_boundary": True}, "pad_to_bucket_boundary"),
+        ({"pad_to_bucket_boundary": True, "bucket_boundaries": (8,), "max_source_length": 8,
+          "max_target_length": 4}, "below the last boundary"),
     ],
 )
 def test_argument_errors(word_tokenizers, options, message):
