@@ -194,16 +194,6 @@ def _fit(model, batches, epochs, learning_rate, verbose):
     return time.perf_counter() - start
 
 
-def _bucketed(pairs, tokenizers, batch_size, longest, seed):
-    """Shuffled training batches padded to a few fixed lengths (few XLA compilations)."""
-    boundaries = tuple(b for b in (16, 32, 48, 64, 96, 128, 192, 256) if b < longest) + (longest + 1,)
-    return data.make_dataset(
-        pairs, *tokenizers, batch_size=batch_size, shuffle=True, seed=seed, cache=True,
-        bucket_boundaries=boundaries, max_source_length=longest, max_target_length=longest,
-        pad_to_bucket_boundary=True, drop_remainder=True,
-    )
-
-
 def compare_on_task(
     task="reverse",
     length=24,
@@ -316,7 +306,7 @@ def bottleneck_experiment(
         vocab = tuple(t.vocabulary_size() for t in tokenizers)
         longest = max(len(e.target.split()) for e in data.generate(task, "train", size=train_size, seed=seed,
                                                                   **train_options)) + 1
-        batches = _bucketed(train, tokenizers, batch_size, longest, seed)
+        batches = data.make_training_dataset(train, *tokenizers, batch_size=batch_size, max_length=longest, seed=seed)
         tests = [(label, length, list(data.generate(task, "test", size=test_size, seed=seed, **options)))
                  for label, length, options in groups]
         budget = parameter_budget if isinstance(parameter_budget, int) else {
@@ -417,9 +407,9 @@ def ko_en_alignment_study(
     train = data.load("ko-en", "train", size=train_size, seed=seed)
     tokenizers = _tokenizers(train)
     vocab = tuple(t.vocabulary_size() for t in tokenizers)
-    longest = 64
     model, _ = _build_matched(arm, vocab, parameter_budget, embedding_dim, seed)
-    seconds = _fit(model, _bucketed(train, tokenizers, batch_size, longest, seed), epochs, learning_rate, verbose)
+    batches = data.make_training_dataset(train, *tokenizers, batch_size=batch_size, max_length=64, seed=seed)
+    seconds = _fit(model, batches, epochs, learning_rate, verbose)
     test = list(data.generate("ko-en", "test", size=test_size, seed=seed))
     scores = evaluate_exact_match(model, [(e.source, e.target) for e in test], *tokenizers)
     aer = attention_alignment_error_rate(model, test, *tokenizers) if _has_attention(arm) else None

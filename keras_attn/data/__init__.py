@@ -5,7 +5,7 @@
 - Real corpora: `read_parallel_tsv(path, source_column, target_column)`.
 - Text normalisation shared by Python and TensorFlow: `normalize`, `normalize_tf`.
 - Tokenizers: `WordTokenizer`, `SubwordTokenizer`, `CharacterTokenizer`.
-- Teacher-forcing batches: `make_dataset`.
+- Teacher-forcing batches: `make_dataset`, and `make_training_dataset` (fixed shapes for XLA).
 - Gold word alignments as attention-shaped matrices: `alignment_matrix`.
 
 Reserved token ids are the same everywhere: 0 "[PAD]", 1 "[START]", 2 "[END]",
@@ -20,6 +20,7 @@ from keras_attn.data.datasets import load
 from keras_attn.data.datasets import to_pairs
 from keras_attn.data.example import Example
 from keras_attn.data.pipeline import make_dataset
+from keras_attn.data.pipeline import make_training_dataset
 from keras_attn.data.splits import SPLITS
 from keras_attn.data.splits import split_of
 from keras_attn.data.subword_tokenizer import SubwordTokenizer

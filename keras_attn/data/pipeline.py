@@ -202,3 +202,31 @@ def make_dataset(
         lambda source, target_in, target_out: ({"source": source, "target_in": target_in}, target_out)
     )
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def make_training_dataset(pairs, source_tokenizer, target_tokenizer, batch_size=64, max_length=64, seed=None,
+                          cache=True, validation=False):
+    """Shuffled training batches in a handful of fixed shapes, for `jit_compile=True`.
+
+    `make_dataset` with length buckets every 16 tokens up to `max_length` (longer
+    examples are truncated to it), every batch padded to its bucket's length and
+    full (the remainder of each bucket is dropped), so XLA compiles the training
+    step once per bucket instead of once per batch length.
+
+    Args:
+        pairs, source_tokenizer, target_tokenizer, batch_size, seed, cache: as in
+            `make_dataset`.
+        max_length: the longest source and `target_in`, in tokens.
+        validation: batches for `fit(validation_data=...)`: in order, and with
+            the last, smaller batch of each bucket kept.
+
+    Returns:
+        The dataset of `make_dataset`.
+    """
+    _check_positive("max_length", max_length, allow_none=False)
+    boundaries = tuple(b for b in range(16, 257, 16) if b < max_length) + (max_length + 1,)
+    return make_dataset(
+        pairs, source_tokenizer, target_tokenizer, batch_size=batch_size, shuffle=not validation, seed=seed,
+        cache=cache, bucket_boundaries=boundaries, max_source_length=max_length, max_target_length=max_length,
+        pad_to_bucket_boundary=True, drop_remainder=not validation,
+    )

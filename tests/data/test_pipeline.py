@@ -162,3 +162,12 @@ def test_pairs_errors(word_tokenizers):
         data.make_dataset([], *word_tokenizers)
     with pytest.raises(ValueError, match="scalar tf.string"):
         data.make_dataset(tf.data.Dataset.from_tensor_slices([1, 2]), *word_tokenizers)
+
+
+def test_training_dataset_has_full_batches_of_few_shapes(word_tokenizers):
+    pairs = data.load("ko-en", size=400, seed=5, max_clauses=4)
+    batches = _batches(data.make_training_dataset(pairs, *word_tokenizers, batch_size=8, max_length=20, seed=0))
+    assert {b[0].shape for b in batches} <= {(8, 15), (8, 20)}
+    assert all(len(b[0]) == 8 for b in batches)
+    with pytest.raises(ValueError, match="max_length"):
+        data.make_training_dataset(pairs, *word_tokenizers, max_length=0)
