@@ -4,11 +4,26 @@
 target_vocab_size, **overrides)` builds one. The paper presets record the
 vocabulary sizes the papers used, so their parameter counts can be checked against
 the papers (`parameter_count(name)`).
+
+Encoder-decoder families (`seq2seq`, `transformer`) take a source and a target
+vocabulary size; the single-vocabulary families (`transformer_encoder`,
+`transformer_decoder_lm`) take one, passed as `source_vocab_size` (or as
+`vocab_size=`), and their `paper_vocab` is a 1-tuple.
 """
 
 from keras_attn.models.seq2seq import seq2seq
+from keras_attn.models.transformer import transformer
+from keras_attn.models.transformer import transformer_decoder_lm
+from keras_attn.models.transformer import transformer_encoder
 
-_BUILDERS = {"seq2seq": seq2seq}
+_BUILDERS = {
+    "seq2seq": seq2seq,
+    "transformer": transformer,
+    "transformer_encoder": transformer_encoder,
+    "transformer_decoder_lm": transformer_decoder_lm,
+}
+# Families whose builder takes one `vocab_size`.
+_SINGLE_VOCABULARY = ("transformer_encoder", "transformer_decoder_lm")
 
 PRESETS = {
     "sutskever_2014": {
@@ -56,6 +71,58 @@ PRESETS = {
         "paper_vocab": None,
         "description": "CPU-sized Luong global attention (general score, input feeding).",
     },
+    # Vaswani et al. 2017, Table 3 (EN-DE): a shared source/target BPE vocabulary of
+    # about 37,000 tokens, one matrix for both embeddings and the output projection.
+    "transformer_base": {
+        "builder": "transformer",
+        "config": dict(num_layers=6, d_model=512, num_heads=8, d_ff=2048, dropout=0.1,
+                       share_embeddings=True, tie_output_embedding=True),
+        "paper_vocab": (37000, 37000),
+        "description": "Vaswani et al. 2017 Transformer (base): N=6, d_model 512, 8 heads, d_ff 2048, "
+                       "shared embeddings (65M parameters in the paper).",
+    },
+    "transformer_big": {
+        "builder": "transformer",
+        "config": dict(num_layers=6, d_model=1024, num_heads=16, d_ff=4096, dropout=0.3,
+                       share_embeddings=True, tie_output_embedding=True),
+        "paper_vocab": (37000, 37000),
+        "description": "Vaswani et al. 2017 Transformer (big): N=6, d_model 1024, 16 heads, d_ff 4096, "
+                       "P_drop 0.3, shared embeddings (213M parameters in the paper).",
+    },
+    "bert_like_small": {
+        "builder": "transformer_encoder",
+        "config": dict(num_layers=4, d_model=512, num_heads=8, d_ff=2048, dropout=0.1, activation="gelu"),
+        "paper_vocab": (30522,),
+        "description": "Encoder-only, sized like BERT-Small (Turc et al. 2019: L=4, H=512, A=8) with BERT's "
+                       "WordPiece vocabulary size; sinusoidal positions, no segment embeddings.",
+    },
+    "gpt_like_small": {
+        "builder": "transformer_decoder_lm",
+        "config": dict(num_layers=6, d_model=512, num_heads=8, d_ff=2048, dropout=0.1, activation="gelu",
+                       norm_first=True, tie_output_embedding=True),
+        "paper_vocab": (50257,),
+        "description": "Decoder-only causal LM, pre-norm and tied output embedding as in GPT-2, 6 layers of "
+                       "d_model 512 with GPT-2's vocabulary size; sinusoidal positions.",
+    },
+    "tiny_transformer": {
+        "builder": "transformer",
+        "config": dict(num_layers=2, d_model=128, num_heads=4, d_ff=256, dropout=0.1),
+        "paper_vocab": None,
+        "description": "CPU-sized encoder-decoder Transformer (2 layers, d_model 128, 4 heads).",
+    },
+    "tiny_bert_like": {
+        "builder": "transformer_encoder",
+        "config": dict(num_layers=2, d_model=64, num_heads=4, d_ff=128, dropout=0.1, activation="gelu"),
+        "paper_vocab": None,
+        "description": "CPU-sized encoder-only Transformer (2 layers, d_model 64, 4 heads).",
+    },
+    "tiny_gpt_like": {
+        "builder": "transformer_decoder_lm",
+        "config": dict(num_layers=2, d_model=64, num_heads=4, d_ff=256, dropout=0.1, activation="gelu",
+                       norm_first=True, tie_output_embedding=True),
+        "paper_vocab": None,
+        "description": "CPU-sized decoder-only causal LM (2 layers, d_model 64, 4 heads, pre-norm, tied).",
+    },
 }
 
 
@@ -65,17 +132,49 @@ def _preset(name):
     return PRESETS[name]
 
 
-def from_preset(name, source_vocab_size, target_vocab_size, **overrides):
-    """Builds the preset `name` for the given vocabularies; `overrides` replace its config."""
+def _vocabularies(name, source_vocab_size, target_vocab_size):
+    """The builder's positional vocabulary arguments for the preset's family."""
+    if _preset(name)["builder"] in _SINGLE_VOCABULARY:
+        if target_vocab_size is not None and target_vocab_size != source_vocab_size:
+            raise ValueError(
+                f"from_preset: preset {name!r} is a single-vocabulary model; pass one vocabulary size, "
+                f"got source_vocab_size={source_vocab_size!r} and target_vocab_size={target_vocab_size!r}."
+            )
+        return (source_vocab_size,)
+    if target_vocab_size is None:
+        raise ValueError(
+            f"from_preset: preset {name!r} is an encoder-decoder; `target_vocab_size` must be a positive int, "
+            "got None."
+        )
+    return source_vocab_size, target_vocab_size
+
+
+def from_preset(name, source_vocab_size=None, target_vocab_size=None, **overrides):
+    """Builds the preset `name` for the given vocabularies; `overrides` replace its config.
+
+    Encoder-decoders take `(source_vocab_size, target_vocab_size)`; encoder-only and
+    decoder-only presets take one size, `from_preset(name, vocab_size)` (also
+    accepted as `vocab_size=`).
+    """
     preset = _preset(name)
+    if "vocab_size" in overrides and preset["builder"] in _SINGLE_VOCABULARY:
+        if source_vocab_size is not None:
+            raise ValueError(f"from_preset: preset {name!r} got both source_vocab_size and vocab_size.")
+        source_vocab_size = overrides.pop("vocab_size")
     config = {**preset["config"], **overrides}
-    return _BUILDERS[preset["builder"]](source_vocab_size, target_vocab_size, name=name, **config)
+    vocabularies = _vocabularies(name, source_vocab_size, target_vocab_size)
+    return _BUILDERS[preset["builder"]](*vocabularies, name=name, **config)
 
 
 def parameter_count(name, source_vocab_size=None, target_vocab_size=None):
-    """Parameters of the preset, built for the given vocabularies (default: the paper's)."""
-    paper_vocab = _preset(name)["paper_vocab"] or (1000, 1000)
-    model = from_preset(name, source_vocab_size or paper_vocab[0], target_vocab_size or paper_vocab[1])
+    """Parameters of the preset, built for the given vocabularies (default: the paper's;
+    1000 for the tiny presets). Single-vocabulary presets use `source_vocab_size`."""
+    preset = _preset(name)
+    single = preset["builder"] in _SINGLE_VOCABULARY
+    paper_vocab = preset["paper_vocab"] or ((1000,) if single else (1000, 1000))
+    source = source_vocab_size or paper_vocab[0]
+    target = None if single else (target_vocab_size or paper_vocab[1])
+    model = from_preset(name, source, target)
     return model.count_params()
 
 
@@ -85,7 +184,7 @@ def list_presets(with_parameter_counts=False, print_table=False):
     Args:
         with_parameter_counts: also build each preset at its paper's vocabulary size
             (1000/1000 for the tiny ones) and add `parameters` (the big presets take
-            a few seconds and a few GB of memory each).
+            a few seconds and a few GB of memory each; `transformer_big` about 1 GB).
         print_table: print one line per preset.
     """
     rows = []

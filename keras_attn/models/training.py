@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_attn.layers import checks
+from keras_attn.models.schedules import transformer_optimizer
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -105,3 +106,32 @@ def compile_for_translation(model, optimizer="adam", label_smoothing=0.0, jit_co
         **kwargs,
     )
     return model
+
+
+def compile_transformer(model, warmup_steps=4000, scale=1.0, label_smoothing=0.1, jit_compile="auto", **kwargs):
+    """Compiles a Transformer-family model as in Vaswani et al. 2017, §5.3–5.4.
+
+    Adam(0.9, 0.98, 1e-9) with the warm-up schedule of the model's `d_model`, label
+    smoothing ε = 0.1, and the masked loss and accuracy of `compile_for_translation`.
+    Works for `transformer(...)` and `transformer_decoder_lm(...)` models (logits
+    `[B, T, V]` against 0-padded targets).
+
+    Args:
+        model: a model with a `d_model` attribute and logits `[B, T, V]`.
+        warmup_steps: warm-up steps of the schedule (4000 in the paper; a few
+            hundred for a tiny model trained for minutes).
+        scale: factor on the learning-rate curve.
+        label_smoothing: ε of `MaskedSparseCrossentropy`.
+        jit_compile: as in `compile_for_translation`.
+        **kwargs: other `compile` arguments.
+
+    Returns:
+        The model, compiled.
+    """
+    return compile_for_translation(
+        model,
+        optimizer=transformer_optimizer(model.d_model, warmup_steps, scale),
+        label_smoothing=label_smoothing,
+        jit_compile=jit_compile,
+        **kwargs,
+    )
