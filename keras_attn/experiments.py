@@ -36,6 +36,7 @@ class Arm:
     builder: str
     config: dict
     size: callable
+    learning_rate: float = None  # None: the experiment's
 
     def build(self, source_vocab_size, target_vocab_size, k, name=None, **overrides):
         builder = getattr(models, self.builder)
@@ -47,11 +48,21 @@ def _rnn_units(k):
     return {"units": k}
 
 
-# The arms of the comparison: same cell and embedding, attention or not.
+def _transformer_width(k):
+    return {"d_model": 4 * k, "d_ff": 8 * k}  # 4 heads of size k
+
+
+# The arms of the comparison. The RNNs share the cell, the embedding and the
+# bidirectional encoder of RNNsearch (whose backward half tells every position its
+# distance from the end); they differ only in attention. The Transformer keeps
+# nothing but attention.
 ARMS = {
-    "fixed_context": Arm("seq2seq", dict(cell="gru", attention=None), _rnn_units),
-    "bahdanau": Arm("seq2seq", dict(cell="gru", attention="bahdanau"), _rnn_units),
-    "luong": Arm("seq2seq", dict(cell="gru", attention="luong", luong_score="general"), _rnn_units),
+    "fixed_context": Arm("seq2seq", dict(cell="gru", attention=None, bidirectional=True), _rnn_units),
+    "bahdanau": Arm("seq2seq", dict(cell="gru", attention="bahdanau", bidirectional=True), _rnn_units),
+    "luong": Arm("seq2seq", dict(cell="gru", attention="luong", luong_score="general", bidirectional=True),
+                 _rnn_units),
+    "transformer": Arm("transformer", dict(num_layers=2, num_heads=4, dropout=0.0), _transformer_width,
+                       learning_rate=1e-3),
 }
 
 
@@ -61,17 +72,20 @@ def _arm(name):
     return ARMS[name]
 
 
-def match_parameter_budget(arm, budget, source_vocab_size, target_vocab_size, low=1, high=1024, **overrides):
+def match_parameter_budget(arm, budget, source_vocab_size, target_vocab_size, **overrides):
     """The size `k` of `arm` whose model has the parameter count closest to `budget`.
 
-    Parameter counts grow monotonically with `k`, so a bisection finds it with a
-    handful of (small) model builds.
+    Parameter counts grow monotonically with `k`: doubling `k` brackets the budget,
+    then a bisection finds it, with a handful of (small) model builds.
     """
     arm = _arm(arm) if isinstance(arm, str) else arm
 
     def count(k):
         return arm.build(source_vocab_size, target_vocab_size, k, **overrides).count_params()
 
+    low, high = 1, 2
+    while count(high) <= budget:
+        low, high = high, high * 2
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if count(middle) <= budget else (low, middle)
@@ -188,7 +202,8 @@ def _tokenizers(train):
 
 def _fit(model, batches, epochs, learning_rate, verbose):
     """Compiles (masked loss, XLA) and trains; returns the training seconds."""
-    models.compile_for_translation(model, optimizer=keras.optimizers.Adam(learning_rate), jit_compile=True)
+    optimizer = keras.optimizers.Adam(learning_rate, beta_2=0.98 if isinstance(model, models.Transformer) else 0.999)
+    models.compile_for_translation(model, optimizer=optimizer, jit_compile=True)
     start = time.perf_counter()
     model.fit(batches, epochs=epochs, verbose=verbose, shuffle=False)  # the pipeline shuffles
     return time.perf_counter() - start
@@ -225,7 +240,7 @@ def compare_on_task(
     rows = []
     for name in arms:
         model, size = _build_matched(name, vocab, parameter_budget, embedding_dim, seed)
-        seconds = _fit(model, batches, epochs, learning_rate, verbose)
+        seconds = _fit(model, batches, epochs, ARMS[name].learning_rate or learning_rate, verbose)
         scores = evaluate_exact_match(model, test, *tokenizers, max_length=length * 2 + 2)
         rows.append(
             {"model": name, "size": size, "parameters": model.count_params(), "train_seconds": round(seconds, 1),
@@ -274,8 +289,8 @@ def bottleneck_experiment(
     parameter_budget=None,
     train_size=20_000,
     test_size=200,
-    epochs=4,
-    batch_size=64,
+    epochs=6,
+    batch_size=128,
     learning_rate=3e-3,
     embedding_dim=32,
     seed=0,
@@ -313,7 +328,7 @@ def bottleneck_experiment(
             **PARAMETER_BUDGETS, **(parameter_budget or {})}[task]
         for name in arms:
             model, _ = _build_matched(name, vocab, budget, embedding_dim, seed)
-            seconds = _fit(model, batches, epochs, learning_rate, verbose)
+            seconds = _fit(model, batches, epochs, ARMS[name].learning_rate or learning_rate, verbose)
             aer = None
             if task == "ko-en" and _has_attention(name):
                 aer = attention_alignment_error_rate(model, [e for *_, es in tests for e in es], *tokenizers)
@@ -409,7 +424,7 @@ def ko_en_alignment_study(
     vocab = tuple(t.vocabulary_size() for t in tokenizers)
     model, _ = _build_matched(arm, vocab, parameter_budget, embedding_dim, seed)
     batches = data.make_training_dataset(train, *tokenizers, batch_size=batch_size, max_length=64, seed=seed)
-    seconds = _fit(model, batches, epochs, learning_rate, verbose)
+    seconds = _fit(model, batches, epochs, ARMS[arm].learning_rate or learning_rate, verbose)
     test = list(data.generate("ko-en", "test", size=test_size, seed=seed))
     scores = evaluate_exact_match(model, [(e.source, e.target) for e in test], *tokenizers)
     aer = attention_alignment_error_rate(model, test, *tokenizers) if _has_attention(arm) else None

@@ -73,3 +73,10 @@ def test_bottleneck_report_has_tables_and_plots(tmp_path):
     report = open(paths[0], encoding="utf-8").read()
     assert "| fixed_context | 0.500 | 0.000 |" in report and "| bahdanau | 100.0 | 90.0 |" in report
     assert len(paths) == 3 and all(os.path.getsize(p) > 1000 for p in paths[1:])
+
+
+def test_every_arm_builds_at_a_matched_budget():
+    for name, arm in experiments.ARMS.items():
+        size = experiments.match_parameter_budget(name, 30_000, 14, 14)
+        count = arm.build(14, 14, size).count_params()
+        assert abs(count - 30_000) / 30_000 < 0.2, (name, size, count)
