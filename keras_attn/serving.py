@@ -98,7 +98,18 @@ def _normalise(columns):
 # --------------------------------------------------------------------------- #
 
 
-class RestClient:
+class _ModelAddress:
+    """What both clients ask for: a model, an optional version, a signature, a timeout."""
+
+    def __init__(self, model_name, version, signature_name, timeout):
+        _check_model(model_name, version)
+        self.model_name = model_name
+        self.version = version
+        self.signature_name = signature_name
+        self.timeout = timeout
+
+
+class RestClient(_ModelAddress):
     """Talks to TF Serving's REST API (default port 8501) with `urllib`.
 
     Args:
@@ -120,11 +131,7 @@ class RestClient:
 
     def __init__(self, model_name, host="localhost", port=8501, version=None,
                  signature_name=SIGNATURE_NAME, timeout=10.0):
-        _check_model(model_name, version)
-        self.model_name = model_name
-        self.version = version
-        self.signature_name = signature_name
-        self.timeout = timeout
+        _ModelAddress.__init__(self, model_name, version, signature_name, timeout)
         self.base_url = f"http://{host}:{int(port)}"
 
     def model_url(self):
@@ -236,7 +243,7 @@ def _error_message(error):
 # --------------------------------------------------------------------------- #
 
 
-class GrpcClient:
+class GrpcClient(_ModelAddress):
     """Talks to TF Serving's gRPC API (default port 8500) with a `PredictRequest`.
 
     Args:
@@ -259,11 +266,7 @@ class GrpcClient:
         import grpc
         from tensorflow_serving.apis import prediction_service_pb2_grpc
 
-        _check_model(model_name, version)
-        self.model_name = model_name
-        self.version = version
-        self.signature_name = signature_name
-        self.timeout = timeout
+        _ModelAddress.__init__(self, model_name, version, signature_name, timeout)
         self.address = f"{host}:{int(port)}"
         self._grpc = grpc
         self._channel = grpc.insecure_channel(self.address)

@@ -191,6 +191,18 @@ class _ResidualBlock(keras.layers.Layer):
     def _norm(self, name):
         return keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name)
 
+    def _build_self_attention(self, inputs_shape):
+        """Checks `inputs_shape`, builds the self-attention sublayer and its norm; returns the head size."""
+        checks.check_rank(self, "inputs", inputs_shape, (3,))
+        checks.check_known_size(self, "inputs", inputs_shape)
+        head_dim = self._head_dim(inputs_shape[-1])
+        self.self_attention = MultiHeadSelfAttention(
+            self.num_heads, head_dim, dropout=self.attention_dropout, dtype=self.dtype_policy, name="self_attention"
+        )
+        self.self_attention.build(inputs_shape)
+        self.self_attention_norm.build(inputs_shape)
+        return head_dim
+
     def _head_dim(self, d_model):
         if d_model % self.num_heads:
             raise ValueError(
@@ -271,14 +283,7 @@ class TransformerEncoderBlock(_ResidualBlock):
         self.self_attention_norm = self._norm("self_attention_norm")
 
     def build(self, inputs_shape):
-        checks.check_rank(self, "inputs", inputs_shape, (3,))
-        checks.check_known_size(self, "inputs", inputs_shape)
-        head_dim = self._head_dim(inputs_shape[-1])
-        self.self_attention = MultiHeadSelfAttention(
-            self.num_heads, head_dim, dropout=self.attention_dropout, dtype=self.dtype_policy, name="self_attention"
-        )
-        self.self_attention.build(inputs_shape)
-        self.self_attention_norm.build(inputs_shape)
+        self._build_self_attention(inputs_shape)
         self.feed_forward.build(inputs_shape)
         self.feed_forward_norm.build(inputs_shape)
         self.built = True
@@ -358,14 +363,7 @@ class TransformerDecoderBlock(_ResidualBlock):
         self.cross_attention_norm = self._norm("cross_attention_norm") if self.cross_attention else None
 
     def build(self, inputs_shape, memory_shape=None):
-        checks.check_rank(self, "inputs", inputs_shape, (3,))
-        checks.check_known_size(self, "inputs", inputs_shape)
-        head_dim = self._head_dim(inputs_shape[-1])
-        self.self_attention = MultiHeadSelfAttention(
-            self.num_heads, head_dim, dropout=self.attention_dropout, dtype=self.dtype_policy, name="self_attention"
-        )
-        self.self_attention.build(inputs_shape)
-        self.self_attention_norm.build(inputs_shape)
+        head_dim = self._build_self_attention(inputs_shape)
         if self.cross_attention:
             memory_shape = inputs_shape if memory_shape is None else memory_shape
             checks.check_rank(self, "memory", memory_shape, (3,))
