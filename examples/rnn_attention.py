@@ -30,7 +30,7 @@ def main(argv=None):
     for word, source in study["argmax"].items():
         print(f"  {word!r} attends most to {source!r}")
     viz.attention_heatmap(study["attention"], study["source_tokens"], study["target_tokens"], path=args.output,
-                          title=f"{args.attention} attention, teacher-forced on 'i ate rice'")
+                          title=f"{args.attention} attention (teacher-forced)")
     print(f"wrote {args.output}")
     return study
 

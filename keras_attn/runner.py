@@ -16,7 +16,9 @@ Python. A run directory holds everything needed to resume, evaluate or export:
 import csv
 import json
 import os
+import sys
 import time
+import warnings
 
 import keras
 import tensorflow as tf
@@ -34,6 +36,47 @@ TOKENIZERS = {"word": data.WordTokenizer, "subword": data.SubwordTokenizer, "cha
 
 class RunError(ValueError):
     """A user mistake in a run's arguments or files: the CLI prints it without a traceback."""
+
+
+# What h5py and json raise on a damaged file (which one depends on where the damage is).
+_UNREADABLE = (OSError, ValueError, KeyError, RuntimeError)
+
+
+class _BackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` that survives any damaged checkpoint, and says so.
+
+    Keras falls back to the previous checkpoint only on an `OSError` (a truncated or
+    empty weights file), silently; a weights file damaged inside (h5py raises
+    `ValueError` or `RuntimeError`) or a truncated `training_metadata.json` (a kill
+    while writing it) stopped the run.
+    Here any unreadable checkpoint is reported on stderr and the previous one is used;
+    if that is unreadable too, the run stops with a `RunError` naming the folder.
+    """
+
+    def on_train_begin(self, logs=None):
+        try:
+            self._load_model()
+            return
+        except _UNREADABLE as error:
+            damaged = error
+        reason = (str(damaged).strip().splitlines() or [type(damaged).__name__])[0]
+        if not os.path.exists(self._prev_weights_path):
+            raise RunError(f"{self.backup_dir}: the checkpoint is unreadable ({reason}) and there is no previous "
+                           "one; remove that folder to restart the run from scratch.") from damaged
+        print(f"keras-attn: the checkpoint in {self.backup_dir} is unreadable ({reason}); resuming from the "
+              "previous checkpoint.", file=sys.stderr)
+        for previous, latest in ((self._prev_weights_path, self._weights_path),
+                                 (self._prev_training_metadata_path, self._training_metadata_path)):
+            if os.path.exists(previous):
+                tf.io.gfile.copy(previous, latest, overwrite=True)
+            elif os.path.exists(latest):
+                os.remove(latest)
+        try:
+            self._load_model()
+        except _UNREADABLE as error:
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise RunError(f"{self.backup_dir}: both checkpoints are unreadable ({reason}); remove that folder to "
+                           "restart the run from scratch.") from error
 
 
 # --------------------------------------------------------------------------- #
@@ -57,6 +100,24 @@ def load_corpus(dataset="ko-en", split="train", size=None, seed=0, tsv=None, sou
         raise RunError(f"--data {dataset!r}: unknown data set; expected one of {sorted(data.available())} "
                        "or --tsv PATH.")
     return data.load(dataset, split, size=size, seed=seed, **options)
+
+
+def _check_not_empty(pairs, tsv, source_column, target_column):
+    """Refuses a corpus without one usable pair, before anything is written.
+
+    Otherwise `fit` runs no step and a useless translator is saved (an empty TSV, a
+    UTF-16 or Latin-1 file, or wrong columns: the reader skips every line).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", data.MalformedLinesWarning)
+        empty = not any(True for _ in pairs.take(1))
+    if empty:
+        skipped = [str(w.message) for w in caught if issubclass(w.category, data.MalformedLinesWarning)]
+        where = f"--tsv {tsv}" if tsv else "the corpus"
+        detail = f" ({skipped[0]})" if skipped else ""
+        hint = (f"; expected UTF-8 text with the source in column {source_column} and the target in column "
+                f"{target_column} (0-based, tab-separated)") if tsv else ""
+        raise RunError(f"{where}: no usable sentence pair{detail}{hint}.")
 
 
 # --------------------------------------------------------------------------- #
@@ -191,9 +252,10 @@ def train(
             elif os.path.exists(path):
                 os.remove(path)
         previous = None
+    pairs = load_corpus(dataset, "train", train_size, seed, tsv, source_column, target_column)
+    _check_not_empty(pairs, tsv, source_column, target_column)
     _write_json(os.path.join(output_dir, RUN_FILE), {"arguments": arguments, "finished": False})
 
-    pairs = load_corpus(dataset, "train", train_size, seed, tsv, source_column, target_column)
     source_dir, target_dir = (os.path.join(output_dir, "tokenizers", side) for side in ("source", "target"))
     if previous is not None and os.path.exists(os.path.join(target_dir, "tokenizer.json")):
         source_tokenizer, target_tokenizer = data.Tokenizer.load(source_dir), data.Tokenizer.load(target_dir)
@@ -218,8 +280,8 @@ def train(
         )
     history_path = os.path.join(output_dir, "history.csv")
     callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup"), save_freq=save_every or "epoch",
-                                         double_checkpoint=True),
+        _BackupAndRestore(os.path.join(output_dir, "backup"), save_freq=save_every or "epoch",
+                          double_checkpoint=True),
         keras.callbacks.CSVLogger(history_path, append=True),
     ]
     start = time.perf_counter()

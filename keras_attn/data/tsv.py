@@ -14,6 +14,7 @@ import tensorflow as tf
 from keras_attn.data import text as text_lib
 
 _BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _CHUNK_SIZE = 256
 
 
@@ -32,6 +33,11 @@ def _check_path(path):
         raise FileNotFoundError(f"Parallel corpus not found: {path}")
     if not os.path.isfile(path):
         raise IsADirectoryError(f"Parallel corpus must be a file, got a directory: {path}")
+    with open(path, "rb") as file:
+        start = file.read(2)
+    # Every line of a UTF-16 file would be skipped as invalid UTF-8: say why at once.
+    if start in _UTF16_BOMS:
+        raise ValueError(f"{path}: the file is UTF-16 text (byte-order mark); save it as UTF-8.")
     return path
 
 
