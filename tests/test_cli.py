@@ -156,4 +156,4 @@ def test_quickstart_smoke_leaves_servable_saved_models(tmp_path, capsys):
         assert os.path.getsize(result["heatmap"]) > 1000
     fresh = export_helpers.run_fresh_process(paths, [["나는 밥을 먹었다", ""]], str(tmp_path))
     for result, path in zip(results.values(), paths):
-        assert fresh["outputs"][path][0]["translation"] == [result["samples"]["나는 밥을 먹었다"], ""]
+        assert fresh["outputs"][path][0]["translation"]["value"] == [result["samples"]["나는 밥을 먹었다"], ""]
