@@ -140,14 +140,16 @@ def _texts(strings):
     return [s.decode("utf-8") for s in strings.numpy()]
 
 
-def evaluate_exact_match(model, pairs, source_tokenizer, target_tokenizer, max_length=None, batch_size=256):
+def evaluate_exact_match(model, pairs, source_tokenizer, target_tokenizer, max_length=None, batch_size=256,
+                         translate=None):
     """Greedy exact match and corpus BLEU of `model` on `(source, target)` string pairs.
 
     `max_length` caps the generated tokens; by default twice the source length
-    plus 10.
+    plus 10. Pass `translate=greedy_translator(model)` to reuse one traced
+    function across several evaluations of the same model.
     """
     batches = data.make_dataset(pairs, source_tokenizer, target_tokenizer, batch_size=batch_size, bucket_boundaries=None)
-    translate = greedy_translator(model)
+    translate = translate or greedy_translator(model)
     hypotheses, references = [], []
     for inputs, target_out in batches:
         limit = max_length or 2 * int(inputs["source"].shape[1]) + 10
@@ -193,11 +195,13 @@ def attention_alignment_error_rate(model, examples, source_tokenizer, target_tok
 # --------------------------------------------------------------------------- #
 
 
-def _tokenizers(train):
-    return (
-        data.WordTokenizer.from_corpus(train.map(lambda s, t: s)),
-        data.WordTokenizer.from_corpus(train.map(lambda s, t: t)),
-    )
+def _tokenizers(pairs):
+    """Word tokenizers of the sources and of the targets, from a pairs Dataset or list."""
+    if isinstance(pairs, tf.data.Dataset):
+        sides = pairs.map(lambda s, t: s), pairs.map(lambda s, t: t)
+    else:
+        sides = [s for s, _ in pairs], [t for _, t in pairs]
+    return tuple(data.WordTokenizer.from_corpus(side) for side in sides)
 
 
 def _fit(model, batches, epochs, learning_rate, verbose):
@@ -316,11 +320,13 @@ def bottleneck_experiment(
     rows = []
     for task in tasks:
         groups, train_options = _length_groups(task, reverse_lengths, ko_en_length_bins)
-        train = data.load(task, "train", size=train_size, seed=seed, **train_options)
+        # Materialised once: the longest target sizes the buckets, and the list feeds both
+        # the tokenizers and the batches.
+        train = [(e.source, e.target) for e in data.generate(task, "train", size=train_size, seed=seed,
+                                                              **train_options)]
         tokenizers = _tokenizers(train)
         vocab = tuple(t.vocabulary_size() for t in tokenizers)
-        longest = max(len(e.target.split()) for e in data.generate(task, "train", size=train_size, seed=seed,
-                                                                  **train_options)) + 1
+        longest = max(len(target.split()) for _, target in train) + 1
         batches = data.make_training_dataset(train, *tokenizers, batch_size=batch_size, max_length=longest, seed=seed)
         tests = [(label, length, list(data.generate(task, "test", size=test_size, seed=seed, **options)))
                  for label, length, options in groups]
@@ -332,8 +338,10 @@ def bottleneck_experiment(
             aer = None
             if task == "ko-en" and _has_attention(name):
                 aer = attention_alignment_error_rate(model, [e for *_, es in tests for e in es], *tokenizers)
+            translate = greedy_translator(model)
             for label, length, examples in tests:
-                scores = evaluate_exact_match(model, [(e.source, e.target) for e in examples], *tokenizers)
+                scores = evaluate_exact_match(model, [(e.source, e.target) for e in examples], *tokenizers,
+                                              translate=translate)
                 rows.append({
                     "task": task, "model": name, "group": label, "length": length,
                     "parameters": model.count_params(), "train_seconds": round(seconds, 1),
