@@ -17,6 +17,7 @@ EXAMPLES = """examples:
   keras-attn quickstart
   keras-attn train --model tiny_bahdanau --data ko-en --epochs 5 --output-dir runs/ko_en
   keras-attn train --model tiny_transformer --tsv kor.txt --source-column 1 --target-column 0 --output-dir runs/tsv
+  keras-attn train --model tiny_transformer --strategy mirrored --batch-size 128 --output-dir runs/gpus
   keras-attn evaluate runs/ko_en
   keras-attn translate runs/ko_en "나는 밥을 먹었다"
   echo "나는 밥을 먹었다" | keras-attn translate saved_models/ko_en/1
@@ -82,6 +83,11 @@ def build_parser():
     train.add_argument("--save-every", type=_positive_int, help="checkpoint every N steps (default: each epoch)")
     train.add_argument("--output-dir", required=True, help="the run directory")
     train.add_argument("--overwrite", action="store_true", help="retrain a finished run")
+    # keras_attn.distribute.STRATEGIES, not imported here: it loads TensorFlow.
+    train.add_argument("--strategy", default="default", choices=("default", "mirrored", "multi_worker"),
+                       help="default: one device; mirrored: every GPU of this machine (its logical CPU devices "
+                            "without one); multi_worker: the machines of the TF_CONFIG cluster (docs/distributed.md). "
+                            "--batch-size stays the global batch, split evenly between the replicas")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a preset argument, e.g. --set units=64 (JSON values)")
 
@@ -156,9 +162,13 @@ def _run(args):
             args.output_dir, preset=args.model, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
             target_column=args.target_column, train_size=args.size, epochs=args.epochs, batch_size=args.batch_size,
             learning_rate=args.learning_rate, tokenizer=args.tokenizer, max_length=args.max_length,
-            seed=args.seed, save_every=args.save_every, overwrite=args.overwrite, **_overrides(args.set),
+            seed=args.seed, save_every=args.save_every, overwrite=args.overwrite, strategy=args.strategy,
+            **_overrides(args.set),
         )
-        print(f"trained; translator saved in {os.path.join(args.output_dir, runner.TRANSLATOR_DIR)}")
+        saved = os.path.join(args.output_dir, runner.TRANSLATOR_DIR)
+        # In a multi-worker run only the chief saves the translator.
+        print(f"trained; translator saved in {saved}" if args.strategy != "multi_worker" else
+              f"trained; the chief saves the translator in {saved}")
     elif args.command == "evaluate":
         _require_dir(args.run, "a run directory")
         scores = runner.evaluate(args.run, dataset=args.data, tsv=args.tsv, source_column=args.source_column,

@@ -46,6 +46,7 @@ How the loop is built:
   moves in lock step), but it may only be extended with padding, at no cost.
 """
 
+import inspect
 import numbers
 
 import tensorflow as tf
@@ -62,6 +63,19 @@ _UNIFORM_BITS = 23
 # --------------------------------------------------------------------------- #
 # Public API
 # --------------------------------------------------------------------------- #
+
+
+def initial_state(model, source_ids, max_length):
+    """`model.initial_state(source_ids)`, sized for `max_length` tokens when the model's
+    state has a size (the Transformer's preallocated key/value cache); decoding
+    further than the size would write outside the cache."""
+    try:
+        sized = "max_length" in inspect.signature(model.initial_state).parameters
+    except (TypeError, ValueError):  # callables without a signature
+        sized = False
+    if sized:
+        return model.initial_state(source_ids, max_length=max_length)
+    return model.initial_state(source_ids)
 
 
 def greedy_search(step_fn, state, batch_size, max_length, start_id=START_ID, end_id=END_ID):

@@ -106,7 +106,7 @@ def greedy_translator(model):
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32)])
     def translate(source_ids, max_length):
-        state = model.initial_state(source_ids)
+        state = decoding.initial_state(model, source_ids, max_length)
         return decoding.greedy_search(model.step, state, tf.shape(source_ids)[0], max_length)
 
     return translate
@@ -129,7 +129,7 @@ def teacher_forced_attention(model):
             return t + 1, state, rows.write(t, attention)
 
         _, _, rows = tf.while_loop(
-            lambda t, *_: t < steps, body, (tf.constant(0), model.initial_state(source_ids), rows)
+            lambda t, *_: t < steps, body, (tf.constant(0), decoding.initial_state(model, source_ids, steps), rows)
         )
         return tf.transpose(rows.stack(), [1, 0, 2])
 

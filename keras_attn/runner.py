@@ -11,6 +11,10 @@ Python. A run directory holds everything needed to resume, evaluate or export:
     history.csv         one row per epoch (appended across resumptions)
     training_curves.png loss and masked accuracy per epoch
     translator/         the trained `Translator` (`Translator.load`)
+
+In a multi-worker run only the chief writes there; every other worker keeps its own
+run.json, tokenizers/, backup/ and history.csv in `workertemp_<task id>/` (to
+resume from), removed when training ends.
 """
 
 import csv
@@ -24,6 +28,7 @@ import keras
 import tensorflow as tf
 
 from keras_attn import data
+from keras_attn import distribute
 from keras_attn import experiments
 from keras_attn import metrics
 from keras_attn import models
@@ -129,17 +134,36 @@ def _family(preset):
     return models.presets.PRESETS[preset]["builder"]
 
 
-def _compile(model, preset, learning_rate, warmup_steps):
+def _compile(model, preset, learning_rate, warmup_steps, jit_compile=True):
     if _family(preset) == "transformer":
         if learning_rate:
             models.compile_for_translation(
                 model, optimizer=keras.optimizers.Adam(learning_rate, beta_2=0.98, epsilon=1e-9),
-                label_smoothing=0.1, jit_compile=True,
+                label_smoothing=0.1, jit_compile=jit_compile,
             )
         else:
-            models.compile_transformer(model, warmup_steps=warmup_steps, jit_compile=True)
+            models.compile_transformer(model, warmup_steps=warmup_steps, jit_compile=jit_compile)
     else:
-        models.compile_for_translation(model, optimizer=keras.optimizers.Adam(learning_rate or 3e-3), jit_compile=True)
+        models.compile_for_translation(model, optimizer=keras.optimizers.Adam(learning_rate or 3e-3),
+                                       jit_compile=jit_compile)
+
+
+def _strategy(strategy, batch_size):
+    """The `tf.distribute.Strategy` of `train(strategy=...)` and its record for run.json."""
+    if isinstance(strategy, tf.distribute.Strategy):
+        name = type(strategy).__name__
+    elif strategy in (None, *distribute.STRATEGIES):
+        name = strategy or "default"
+        # Before any other TensorFlow work of the run: MultiWorkerMirroredStrategy
+        # configures collective ops, which TensorFlow wants before it makes a tensor.
+        strategy = distribute.make_strategy(name)
+    else:
+        raise RunError(f"--strategy {strategy!r}: expected one of {list(distribute.STRATEGIES)}.")
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise RunError(f"--batch-size {batch_size}: not divisible by the {replicas} replicas of --strategy {name} "
+                       f"(each computes an equal share of the global batch); use a multiple of {replicas}.")
+    return strategy, {"strategy": name, "replicas": replicas, "per_replica_batch_size": batch_size // replicas}
 
 
 def _read_run(output_dir):
@@ -192,6 +216,8 @@ def train(
     save_every=None,
     verbose=1,
     overwrite=False,
+    strategy=None,
+    callbacks=(),
     **overrides,
 ):
     """Trains a preset on a corpus and saves a `Translator` into `output_dir`.
@@ -218,6 +244,14 @@ def train(
         seed: seeds the data, the shuffle and the initial weights.
         save_every: checkpoint every this many steps (default: every epoch).
         verbose: Keras progress bars (1), a line per epoch (2) or silence (0).
+        strategy: "default" (or `None`: one device), "mirrored" (the GPUs, or
+            the logical CPU devices, of this machine), "multi_worker" (the
+            cluster of the `TF_CONFIG` environment variable), or a
+            `tf.distribute.Strategy` (e.g. a `MirroredStrategy` on chosen
+            devices); see docs/distributed.md. `batch_size` stays the global
+            batch: each of N replicas computes `batch_size / N` examples. Not one
+            of the arguments compared on resume: a run may resume under another.
+        callbacks: more Keras callbacks for `fit` (e.g. to log every step).
         overrides: replace preset arguments (e.g. `units=64`).
 
     Returns:
@@ -234,19 +268,22 @@ def train(
         raise RunError(f"--model {preset!r}: not a translation preset; expected one of {translation}.")
     if tokenizer not in TOKENIZERS:
         raise RunError(f"--tokenizer {tokenizer!r}: expected one of {sorted(TOKENIZERS)}.")
-    _check_writable(output_dir)
-    previous = _read_run(output_dir)
+    strategy, distribution = _strategy(strategy, batch_size)
+    chief = distribute.is_chief(strategy)
+    run_dir = distribute.worker_directory(output_dir, strategy)
+    _check_writable(run_dir)
+    previous = _read_run(run_dir)
     if previous is not None:
         if previous.get("finished") and not overwrite:
-            raise RunError(f"{output_dir} holds a finished run; pass --overwrite to train again, or pick "
+            raise RunError(f"{run_dir} holds a finished run; pass --overwrite to train again, or pick "
                            "another --output-dir.")
         if previous["arguments"] != arguments and not overwrite:
             changed = sorted(k for k in arguments if previous["arguments"].get(k) != arguments[k])
-            raise RunError(f"{output_dir} holds an unfinished run with other arguments ({', '.join(changed)}); "
+            raise RunError(f"{run_dir} holds an unfinished run with other arguments ({', '.join(changed)}); "
                            "rerun with the same arguments to resume, or pass --overwrite.")
     if overwrite or previous is None:
         for stale in ("backup", "history.csv", TRANSLATOR_DIR):
-            path = os.path.join(output_dir, stale)
+            path = os.path.join(run_dir, stale)
             if os.path.isdir(path):
                 tf.io.gfile.rmtree(path)
             elif os.path.exists(path):
@@ -254,9 +291,10 @@ def train(
         previous = None
     pairs = load_corpus(dataset, "train", train_size, seed, tsv, source_column, target_column)
     _check_not_empty(pairs, tsv, source_column, target_column)
-    _write_json(os.path.join(output_dir, RUN_FILE), {"arguments": arguments, "finished": False})
+    _write_json(os.path.join(run_dir, RUN_FILE),
+                {"arguments": arguments, "finished": False, "distribution": distribution})
 
-    source_dir, target_dir = (os.path.join(output_dir, "tokenizers", side) for side in ("source", "target"))
+    source_dir, target_dir = (os.path.join(run_dir, "tokenizers", side) for side in ("source", "target"))
     if previous is not None and os.path.exists(os.path.join(target_dir, "tokenizer.json")):
         source_tokenizer, target_tokenizer = data.Tokenizer.load(source_dir), data.Tokenizer.load(target_dir)
     else:
@@ -267,33 +305,49 @@ def train(
         target_tokenizer.save(target_dir)
 
     keras.utils.set_random_seed(seed)
-    model = models.from_preset(preset, source_tokenizer.vocabulary_size(), target_tokenizer.vocabulary_size(),
-                               **overrides)
-    _compile(model, preset, learning_rate, warmup_steps)
-    batches = data.make_training_dataset(pairs, source_tokenizer, target_tokenizer, batch_size=batch_size,
-                                         max_length=max_length, seed=seed)
+    with strategy.scope():
+        distributed = tf.distribute.has_strategy()  # False for the default strategy
+        model = models.from_preset(preset, source_tokenizer.vocabulary_size(), target_tokenizer.vocabulary_size(),
+                                   **overrides)
+        # No XLA under a strategy: a mirrored step fails (its replicas' variables live
+        # on several devices: "Trying to access resource ... located in device"), and
+        # a multi-worker one too (XLA_CPU_JIT has no kernel for CollectiveGatherV2,
+        # which gathers the embeddings' sparse gradients).
+        _compile(model, preset, learning_rate, warmup_steps, jit_compile=not distributed)
+    batches = distribute.shard_by_example(data.make_training_dataset(
+        pairs, source_tokenizer, target_tokenizer, batch_size=batch_size, max_length=max_length, seed=seed))
     validation = None
     if tsv is None and validation_size:
-        validation = data.make_training_dataset(
+        validation = distribute.shard_by_example(data.make_training_dataset(
             load_corpus(dataset, "validation", validation_size, seed), source_tokenizer, target_tokenizer,
             batch_size=batch_size, max_length=max_length, validation=True,
-        )
-    history_path = os.path.join(output_dir, "history.csv")
-    callbacks = [
-        _BackupAndRestore(os.path.join(output_dir, "backup"), save_freq=save_every or "epoch",
+        ))
+    history_path = os.path.join(run_dir, "history.csv")
+    all_callbacks = [
+        _BackupAndRestore(os.path.join(run_dir, "backup"), save_freq=save_every or "epoch",
                           double_checkpoint=True),
         keras.callbacks.CSVLogger(history_path, append=True),
+        *callbacks,
     ]
     start = time.perf_counter()
-    model.fit(batches, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
+    try:
+        model.fit(batches, validation_data=validation, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
+                  shuffle=False)
+    except StopIteration as empty:
+        # Under a strategy Keras draws a first batch to build the model; without one it escapes `fit`.
+        raise RunError(f"--batch-size {batch_size}: the corpus gives no full training batch (batches hold "
+                       "sentences of similar length); lower --batch-size or raise --size.") from empty
     seconds = time.perf_counter() - start
 
     translator = Translator(model, source_tokenizer, target_tokenizer, max_length=max_length,
                             max_source_length=max_length)
-    translator.save(os.path.join(output_dir, TRANSLATOR_DIR), overwrite=True)
-    _plot_history(history_path, os.path.join(output_dir, "training_curves.png"), preset)
-    _write_json(os.path.join(output_dir, RUN_FILE),
-                {"arguments": arguments, "finished": True, "train_seconds": round(seconds, 1)})
+    if not chief:
+        tf.io.gfile.rmtree(run_dir)  # its checkpoints are only needed to resume
+        return translator
+    translator.save(os.path.join(run_dir, TRANSLATOR_DIR), overwrite=True)
+    _plot_history(history_path, os.path.join(run_dir, "training_curves.png"), preset)
+    _write_json(os.path.join(run_dir, RUN_FILE), {"arguments": arguments, "finished": True,
+                                                  "distribution": distribution, "train_seconds": round(seconds, 1)})
     return translator
 
 

@@ -16,7 +16,6 @@ source length, e.g. a positional table). A model whose `initial_state` takes a
 translator's `max_length`.
 """
 
-import inspect
 import json
 import numbers
 import os
@@ -133,7 +132,6 @@ class Translator:
         self.requested_max_source_length = int(max_source_length)
         self.max_length = _capped(max_length, getattr(model, "max_decode_length", None))
         self.max_source_length = _capped(max_source_length, getattr(model, "max_source_length", None))
-        self._sized_state = _accepts_argument(model.initial_state, "max_length")
         self._functions = {}
 
     # Settings -------------------------------------------------------------------
@@ -195,11 +193,7 @@ class Translator:
         source_ids = tf.concat([pieces, tf.RaggedTensor.from_tensor(end)], axis=1).to_tensor(vocab_lib.PAD_ID)
         source_mask = tf.not_equal(source_ids, vocab_lib.PAD_ID)
 
-        if self._sized_state:
-            # Models with preallocated caches size them to the decoding length.
-            state = self.model.initial_state(source_ids, max_length=self.max_length)
-        else:
-            state = self.model.initial_state(source_ids)
+        state = decoding.initial_state(self.model, source_ids, self.max_length)
         if beam_size == 1:
             result = decoding.greedy_search(self.model.step, state, batch_size, self.max_length)
         else:
@@ -408,13 +402,6 @@ def _fit_width(attention, width):
     missing = tf.maximum(width - tf.shape(attention)[2], 0)
     attention = tf.pad(attention, [[0, 0], [0, 0], [0, missing]])
     return attention[:, :, :width]
-
-
-def _accepts_argument(function, name):
-    try:
-        return name in inspect.signature(function).parameters
-    except (TypeError, ValueError):  # builtins without a signature
-        return False
 
 
 def _capped(value, cap):

@@ -80,3 +80,20 @@ def test_every_arm_builds_at_a_matched_budget():
         size = experiments.match_parameter_budget(name, 30_000, 14, 14)
         count = arm.build(14, 14, size).count_params()
         assert abs(count - 30_000) / 30_000 < 0.2, (name, size, count)
+
+
+def test_greedy_translator_sizes_the_transformer_cache_to_the_decoding_length():
+    """Decoding 70 tokens from a 3-token source must not run past the KV cache
+    (whose default size is the source length + 50)."""
+    from keras_attn import decoding
+    from keras_attn import models
+
+    model = models.transformer(12, 12, num_layers=1, d_model=8, num_heads=2, d_ff=16)
+    logits = model.get_layer("logits")
+    bias = logits.get_weights()[1]
+    bias[decoding.END_ID] = -1e4  # never ends: every sentence decodes the full length
+    logits.set_weights([logits.get_weights()[0], bias])
+    source = np.array([[5, 6, decoding.END_ID]], "int32")
+    assert decoding.initial_state(model, source, 70)["layers"][0]["self_key"].shape[2] == 70
+    result = experiments.greedy_translator(model)(source, np.int32(70))
+    assert result["tokens"].shape == (1, 70)

@@ -161,19 +161,19 @@ class MultiHeadAttention(keras.layers.Layer):
         )
         if mask is not None:
             mask = ops.expand_dims(mask, 1)  # one mask for every head
-        heads, weights = self.attention(
+        attended = self.attention(
             self.project_query(query),
             self.project_key(key),
             self.project_value(value),
             mask=mask,
             use_causal_mask=use_causal_mask,
-            return_attention_scores=True,
+            return_attention_scores=return_attention_scores,
             training=training,
         )
-        output = self.merge_heads(heads)
         if return_attention_scores:
-            return output, weights
-        return output
+            heads, weights = attended
+            return self.merge_heads(heads), weights
+        return self.merge_heads(attended)
 
     def get_config(self):
         config = super().get_config()

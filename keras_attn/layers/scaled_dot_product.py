@@ -10,6 +10,12 @@ from keras_attn.layers.masking import masked_softmax
 from keras_attn.layers.masking import merge_masks
 from keras_attn.layers.masking import sequence_mask_to_rows_and_columns
 
+# Backends on which `call` routes through `keras.ops.dot_product_attention` when the
+# weights are not requested: those whose kernel never stores the [Tq, Tk] weights.
+# TensorFlow's is einsums over [B, T, H, d] plus a stored softmax, slower on CPU than
+# our [B, H, T, d] matmuls (benchmarks/results/performance.md), so it is off there.
+FUSED_BACKENDS = {"torch": True, "jax": True, "tensorflow": False}
+
 
 @keras.saving.register_keras_serializable(package="keras_attn")
 class ScaledDotProductAttention(keras.layers.Layer):
@@ -86,9 +92,41 @@ class ScaledDotProductAttention(keras.layers.Layer):
             sequence_mask_to_rows_and_columns(query_mask, merge_masks(key_mask, value_mask)),
             self._causal_mask(query, key) if use_causal_mask else None,
         )
+        if not return_attention_scores and self._can_fuse(query, training):
+            return self.attend_fused(query, key, value, mask)
         output, weights = self.attend(query, key, value, mask, training)
         if return_attention_scores:
             return output, weights
+        return output
+
+    def _can_fuse(self, query, training):
+        # The backend's kernel has no dropout, and takes exactly [B, H, T, d] (as [B, T, H, d]).
+        return (
+            FUSED_BACKENDS.get(keras.backend.backend(), False)
+            and len(query.shape) == 4
+            and (self.dropout == 0.0 or not training)
+        )
+
+    def attend_fused(self, query, key, value, mask=None):
+        """The output of `attend` through `keras.ops.dot_product_attention`, without weights.
+
+        On backends with a fused kernel (torch's `scaled_dot_product_attention`)
+        the `[Tq, Tk]` weights are never stored. Inputs are `[B, H, T, d]`.
+        """
+        heads_second = lambda x: ops.swapaxes(x, 1, 2)  # [B, H, T, d] <-> [B, T, H, d]
+        has_keys = None
+        if mask is not None:
+            mask = ops.broadcast_to(mask, (*ops.shape(query)[:-1], ops.shape(key)[-2]))
+            # A query with no key to attend must output zeros (as `attend` does); let it
+            # attend everything inside the kernel, where a fully masked row gives NaN
+            # on some backends, and zero it afterwards.
+            has_keys = ops.any(mask, axis=-1, keepdims=True)
+            mask = ops.logical_or(mask, ops.logical_not(has_keys))
+        output = heads_second(
+            ops.dot_product_attention(heads_second(query), heads_second(key), heads_second(value), mask=mask)
+        )
+        if has_keys is not None:
+            output = ops.where(has_keys, output, ops.zeros_like(output))
         return output
 
     def attend(self, query, key, value, mask=None, training=None):

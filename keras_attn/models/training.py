@@ -44,13 +44,30 @@ class MaskedSparseCrossentropy(keras.losses.Loss):
         if self.label_smoothing:
             loss = (1.0 - self.label_smoothing) * loss - self.label_smoothing * ops.mean(log_probs, axis=-1)
         mask = ops.cast(ops.not_equal(y_true, self.pad_id), "float32")
-        return loss * mask / ops.maximum(ops.sum(mask), 1.0)
+        return loss * mask / ops.maximum(_global_batch_sum(ops.sum(mask)), 1.0)
 
     def get_config(self):
         config = super().get_config()
         config.pop("reduction", None)
         config.update({"label_smoothing": self.label_smoothing, "pad_id": self.pad_id})
         return config
+
+
+def _global_batch_sum(value):
+    """`value` summed over the replicas of a `tf.distribute` step (as is, outside one).
+
+    Each replica sees a share of the global batch and Keras sums the replicas'
+    losses and gradients, so the token mean must divide by the global token count
+    for training (and the logged loss) to equal one device's.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return value
+    import tensorflow as tf
+
+    replica = tf.distribute.get_replica_context()
+    if replica is None or replica.num_replicas_in_sync == 1:
+        return value
+    return replica.all_reduce(tf.distribute.ReduceOp.SUM, value)
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")

@@ -211,6 +211,15 @@ class _ResidualBlock(keras.layers.Layer):
             )
         return d_model // self.num_heads
 
+    @staticmethod
+    def _attend(attention, scores, key, return_attention_scores, *args, **kwargs):
+        """Runs an attention sublayer; stores its weights in `scores[key]` only when asked
+        (without them the layer may take a fused kernel that never stores the weights)."""
+        if not return_attention_scores:
+            return attention(*args, **kwargs)
+        output, scores[key] = attention(*args, return_attention_scores=True, **kwargs)
+        return output
+
     def _residual(self, x, sublayer, norm, training):
         """Post-norm `LayerNorm(x + Dropout(Sublayer(x)))` (the paper's §5.4) or
         pre-norm `x + Dropout(Sublayer(LayerNorm(x)))` (Xiong et al. 2020), which
@@ -290,13 +299,8 @@ class TransformerEncoderBlock(_ResidualBlock):
 
     def call(self, inputs, mask=None, training=None, return_attention_scores=False):
         scores = {}
-
-        def attend(x):
-            output, scores["self"] = self.self_attention(
-                x, mask=mask, return_attention_scores=True, training=training
-            )
-            return output
-
+        attend = lambda x: self._attend(self.self_attention, scores, "self", return_attention_scores, x, mask=mask,
+                                        training=training)
         x = self._residual(inputs, attend, self.self_attention_norm, training)
         x = self._residual(x, lambda h: self.feed_forward(h, training=training), self.feed_forward_norm, training)
         if return_attention_scores:
@@ -382,18 +386,10 @@ class TransformerDecoderBlock(_ResidualBlock):
         if self.cross_attention and memory is None:
             raise ValueError(f"TransformerDecoderBlock layer '{self.name}': `memory` is required with cross-attention.")
         scores = {}
-
-        def attend_self(x):
-            output, scores["self"] = self.self_attention(
-                x, use_causal_mask=True, return_attention_scores=True, training=training
-            )
-            return output
-
-        def attend_memory(x):
-            output, scores["cross"] = self.cross_attention_layer(
-                x, memory, value_mask=memory_mask, return_attention_scores=True, training=training
-            )
-            return output
+        attend_self = lambda x: self._attend(self.self_attention, scores, "self", return_attention_scores, x,
+                                             use_causal_mask=True, training=training)
+        attend_memory = lambda x: self._attend(self.cross_attention_layer, scores, "cross", return_attention_scores,
+                                               x, memory, value_mask=memory_mask, training=training)
 
         x = self._residual(inputs, attend_self, self.self_attention_norm, training)
         if self.cross_attention:

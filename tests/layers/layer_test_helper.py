@@ -96,6 +96,25 @@ def gradients(model, inputs):
     pytest.skip(f"no gradient helper for the {BACKEND} backend")
 
 
+def input_gradient(function, x):
+    """Gradient of `sum(function(x))` with respect to the numpy array `x`, as numpy."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = keras.ops.sum(function(x))
+        return tape.gradient(loss, x).numpy()
+    if BACKEND == "torch":
+        import torch
+
+        x = torch.tensor(x, requires_grad=True)
+        keras.ops.sum(function(x)).backward()
+        return x.grad.numpy()
+    pytest.skip(f"no gradient helper for the {BACKEND} backend")
+
+
 # The checks ---------------------------------------------------------------------
 def check_keras_file_round_trip(case, tmp_path):
     model = build_model(case, case.make_layer())

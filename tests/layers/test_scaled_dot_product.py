@@ -5,6 +5,7 @@ import pytest
 from keras_attn.layers import ScaledDotProductAttention
 from tests.layers import reference
 from tests.layers.layer_test_helper import LayerCase
+from tests.layers.layer_test_helper import input_gradient
 from tests.layers.layer_test_helper import standard_checks
 
 CASES = [
@@ -96,7 +97,8 @@ def test_weights_sum_to_one_and_dropout_only_in_training():
     inference, weights = layer(q, k, v, return_attention_scores=True)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(weights).sum(-1), 1.0, atol=1e-5)
     again = layer(q, k, v, training=False)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(inference), keras.ops.convert_to_numpy(again))
+    # (Not bit-equal: without weights requested the fused kernel may run instead.)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(inference), keras.ops.convert_to_numpy(again), atol=1e-6)
     dropped = layer(q, k, v, training=True)
     assert not np.allclose(keras.ops.convert_to_numpy(dropped), keras.ops.convert_to_numpy(inference))
 
@@ -121,3 +123,23 @@ def test_bad_shapes_raise_value_error_naming_layer_argument_and_shapes(shapes, m
 def test_bad_dropout_raises():
     with pytest.raises(ValueError, match="`dropout` must be a float in \\[0, 1\\), got 1.5"):
         ScaledDotProductAttention(dropout=1.5)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_fused_path_matches_weights_path_with_fully_masked_rows(monkeypatch, fused):
+    """Without weights requested, the layer may take `keras.ops.dot_product_attention`:
+    same outputs (zeros on fully masked rows), finite gradients, on either setting."""
+    from keras_attn.layers import scaled_dot_product
+
+    monkeypatch.setitem(scaled_dot_product.FUSED_BACKENDS, keras.backend.backend(), fused)
+    rng = np.random.default_rng(5)
+    q, k, v = _qkv(rng, tq=4, tk=6, dv=8)
+    padding = reference.padding_mask(2, 6, rng, fully_masked_row=1)[:, None, None, :]
+    layer = ScaledDotProductAttention()
+    assert layer._can_fuse(q, training=False) is fused
+    expected, _ = layer(q, k, v, mask=padding, use_causal_mask=True, return_attention_scores=True)
+    actual = layer(q, k, v, mask=padding, use_causal_mask=True)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(actual), keras.ops.convert_to_numpy(expected), atol=1e-5)
+    assert np.all(keras.ops.convert_to_numpy(actual)[1] == 0)  # example 1 has no key at all
+    gradient = input_gradient(lambda q: layer(q, k, v, mask=padding, use_causal_mask=True), q)
+    assert np.all(np.isfinite(gradient))
