@@ -33,3 +33,16 @@ def test_example_runs_in_smoke_mode(name, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [name, "--smoke", *EXTRA.get(name, [])])
     module.main()
     assert capsys.readouterr().out.strip(), f"{name} printed nothing"
+
+
+@pytest.mark.slow
+def test_bottleneck_example_trains_the_two_tasks_in_parallel_processes(tmp_path, monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location("example_bottleneck", os.path.join(EXAMPLES_DIR,
+                                                                                     "bottleneck_experiment.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.chdir(tmp_path)
+    rows = module.main(["--smoke", "--tasks", "reverse", "ko-en", "--arms", "fixed_context", "--processes", "2",
+                        "--output-dir", "out"])
+    assert [row["task"] for row in rows] == ["reverse"] * 2 + ["ko-en"] * 2  # one row per length group, in order
+    assert "processes=2" in (tmp_path / "out" / "bottleneck.md").read_text()
