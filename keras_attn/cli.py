@@ -118,6 +118,8 @@ def build_parser():
                             help="bottleneck: accuracy vs length per model; alignment: ko-en Bahdanau attention/AER")
     experiment.add_argument("--output-dir", default="docs/experiments")
     experiment.add_argument("--epochs", type=_positive_int)
+    experiment.add_argument("--processes", type=_positive_int, default=2,
+                            help="bottleneck: trainings run side by side, one thread each on 2 cores (default 2)")
 
     presets = commands.add_parser("presets", help="list the model presets")
     presets.add_argument("--parameter-counts", action="store_true",
@@ -197,7 +199,7 @@ def _run(args):
 
         if args.name == "bottleneck":
             settings = {"epochs": args.epochs} if args.epochs else {}
-            rows = experiments.bottleneck_experiment(verbose=2, **settings)
+            rows = experiments.bottleneck_experiment(verbose=2, processes=args.processes, **settings)
             for path in experiments.write_bottleneck_report(rows, args.output_dir, settings=settings):
                 print(f"wrote {path}")
         else:

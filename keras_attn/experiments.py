@@ -8,7 +8,10 @@ on one fixed length. `ko_en_alignment_study` checks what a Bahdanau model's
 attention learned against the gold word alignments of the `ko-en` corpus.
 """
 
+import concurrent.futures
 import dataclasses
+import functools
+import multiprocessing
 import os
 import time
 
@@ -206,7 +209,10 @@ def _tokenizers(pairs):
 
 def _fit(model, batches, epochs, learning_rate, verbose):
     """Compiles (masked loss, XLA) and trains; returns the training seconds."""
-    optimizer = keras.optimizers.Adam(learning_rate, beta_2=0.98 if isinstance(model, models.Transformer) else 0.999)
+    if isinstance(model, models.Transformer):
+        optimizer = keras.optimizers.Adam(learning_rate, beta_2=0.98)
+    else:
+        optimizer = models.seq2seq_optimizer(learning_rate)
     models.compile_for_translation(model, optimizer=optimizer, jit_compile=True)
     start = time.perf_counter()
     model.fit(batches, epochs=epochs, verbose=verbose, shuffle=False)  # the pipeline shuffles
@@ -267,11 +273,19 @@ def _build_matched(name, vocab, parameter_budget, embedding_dim, seed):
 # The bottleneck experiment
 # --------------------------------------------------------------------------- #
 
-REVERSE_LENGTHS = (10, 20, 30, 40, 50, 60, 70, 80)
-KO_EN_LENGTH_BINS = ((1, 5), (6, 10), (11, 15), (16, 20), (21, 25), (26, 30), (31, 35), (36, 40))
-# ko-en's vocabulary (thousands of Korean word forms) needs a larger budget than
-# reverse's ten symbols for the recurrent part to be of a useful size.
-PARAMETER_BUDGETS = {"reverse": 100_000, "ko-en": 600_000}
+REVERSE_LENGTHS = (10, 20, 30, 40, 50, 60)
+KO_EN_LENGTH_BINS = ((1, 5), (6, 10), (11, 15), (16, 20), (21, 25), (26, 30))
+# Per-task defaults, sized so that the whole experiment takes under 30 minutes on
+# 2 CPU cores. ko-en's vocabularies (~1,400 Korean word forms, ~440 English words)
+# need a larger budget than reverse's ten symbols for the recurrent part to be of a
+# useful size; reverse's long sources make each of its steps the costlier.
+PARAMETER_BUDGETS = {"reverse": 100_000, "ko-en": 300_000}
+EPOCHS = {"reverse": 5, "ko-en": 6}
+
+
+def _for_task(value, task, defaults):
+    """`value` if it is one int for every task, else its (or the default's) entry for `task`."""
+    return value if isinstance(value, int) else {**defaults, **(value or {})}[task]
 
 
 def _length_groups(task, reverse_lengths, ko_en_bins):
@@ -292,12 +306,13 @@ def bottleneck_experiment(
     ko_en_length_bins=KO_EN_LENGTH_BINS,
     parameter_budget=None,
     train_size=20_000,
-    test_size=200,
-    epochs=6,
+    test_size=100,
+    epochs=None,
     batch_size=128,
     learning_rate=3e-3,
     embedding_dim=32,
     seed=0,
+    processes=1,
     verbose=1,
 ):
     """Exact match and BLEU against source length, per arm, as in Bahdanau et al. Fig. 2.
@@ -309,47 +324,87 @@ def bottleneck_experiment(
     words in `ko_en_length_bins` for `ko-en`. Attention arms on `ko-en` also get
     the alignment error rate of their teacher-forced attention.
 
-    `parameter_budget` is an int for every task or a `{task: int}` dict; the
-    default is `PARAMETER_BUDGETS`.
+    `parameter_budget` and `epochs` are an int for every task or a `{task: int}`
+    dict; the defaults are `PARAMETER_BUDGETS` and `EPOCHS`. With `processes` > 1
+    the (task, arm) trainings run in that many spawned processes, each limited to
+    its share of the CPU's threads (a recurrent step's small matmuls gain little
+    from a second thread, so two one-thread processes train about twice as fast).
 
     Returns:
-        A list of dict rows: task, model, group, length (the group's source
-        length, or its bin centre), parameters, train_seconds, exact_match, bleu,
-        and aer (ko-en, attention arms, over all groups; `None` otherwise).
+        A list of dict rows, in task then arm order: task, model, group, length (the
+        group's source length, or its bin centre), parameters, train_seconds,
+        exact_match, bleu, and aer (ko-en, attention arms, over all groups; `None`
+        otherwise).
     """
-    rows = []
     for task in tasks:
-        groups, train_options = _length_groups(task, reverse_lengths, ko_en_length_bins)
-        # Materialised once: the longest target sizes the buckets, and the list feeds both
-        # the tokenizers and the batches.
-        train = [(e.source, e.target) for e in data.generate(task, "train", size=train_size, seed=seed,
-                                                              **train_options)]
-        tokenizers = _tokenizers(train)
-        vocab = tuple(t.vocabulary_size() for t in tokenizers)
-        longest = max(len(target.split()) for _, target in train) + 1
-        batches = data.make_training_dataset(train, *tokenizers, batch_size=batch_size, max_length=longest, seed=seed)
-        tests = [(label, length, list(data.generate(task, "test", size=test_size, seed=seed, **options)))
-                 for label, length, options in groups]
-        budget = parameter_budget if isinstance(parameter_budget, int) else {
-            **PARAMETER_BUDGETS, **(parameter_budget or {})}[task]
-        for name in arms:
-            model, _ = _build_matched(name, vocab, budget, embedding_dim, seed)
-            seconds = _fit(model, batches, epochs, ARMS[name].learning_rate or learning_rate, verbose)
-            aer = None
-            if task == "ko-en" and _has_attention(name):
-                aer = attention_alignment_error_rate(model, [e for *_, es in tests for e in es], *tokenizers)
-            translate = greedy_translator(model)
-            for label, length, examples in tests:
-                scores = evaluate_exact_match(model, [(e.source, e.target) for e in examples], *tokenizers,
-                                              translate=translate)
-                rows.append({
-                    "task": task, "model": name, "group": label, "length": length,
-                    "parameters": model.count_params(), "train_seconds": round(seconds, 1),
-                    "exact_match": scores["exact_match"], "bleu": round(scores["bleu"], 2),
-                    "aer": None if aer is None else round(aer, 3),
-                })
-                if verbose:
-                    print(rows[-1], flush=True)
+        _length_groups(task, reverse_lengths, ko_en_length_bins)  # unknown tasks fail before any training
+    for name in arms:
+        _arm(name)
+    if not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"bottleneck_experiment: processes must be a positive int, got {processes!r}.")
+    settings = dict(reverse_lengths=tuple(reverse_lengths), ko_en_length_bins=tuple(map(tuple, ko_en_length_bins)),
+                    parameter_budget=parameter_budget, train_size=train_size, test_size=test_size, epochs=epochs,
+                    batch_size=batch_size, learning_rate=learning_rate, embedding_dim=embedding_dim, seed=seed,
+                    verbose=verbose)
+    jobs = [(task, name) for task in tasks for name in arms]
+    if processes == 1 or len(jobs) == 1:
+        results = {job: _bottleneck_arm(*job, **settings) for job in jobs}
+    else:
+        workers = min(processes, len(jobs))
+        # The fixed-context models train fastest: start them last so the workers finish together.
+        order = sorted(jobs, key=lambda job: not _has_attention(job[1]))
+        with concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"),  # TensorFlow does not survive a fork
+            initializer=_limit_threads, initargs=(max(1, (os.cpu_count() or 1) // workers),),
+        ) as pool:
+            results = dict(zip(order, pool.map(functools.partial(_bottleneck_arm, **settings), *zip(*order))))
+    return [row for job in jobs for row in results[job]]
+
+
+def _limit_threads(threads):
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+@functools.lru_cache(maxsize=2)  # a worker that trains several arms of a task prepares its data once
+def _bottleneck_task(task, reverse_lengths, ko_en_length_bins, train_size, test_size, batch_size, seed):
+    """Training batches, tokenizers, vocabulary sizes and length-grouped test examples of `task`."""
+    groups, train_options = _length_groups(task, reverse_lengths, ko_en_length_bins)
+    # Materialised once: the longest target sizes the buckets, and the list feeds both
+    # the tokenizers and the batches.
+    train = [(e.source, e.target) for e in data.generate(task, "train", size=train_size, seed=seed, **train_options)]
+    tokenizers = _tokenizers(train)
+    longest = max(len(target.split()) for _, target in train) + 1
+    batches = data.make_training_dataset(train, *tokenizers, batch_size=batch_size, max_length=longest, seed=seed)
+    tests = [(label, length, list(data.generate(task, "test", size=test_size, seed=seed, **options)))
+             for label, length, options in groups]
+    return batches, tokenizers, tuple(t.vocabulary_size() for t in tokenizers), tests
+
+
+def _bottleneck_arm(task, name, *, reverse_lengths, ko_en_length_bins, parameter_budget, train_size, test_size,
+                    epochs, batch_size, learning_rate, embedding_dim, seed, verbose):
+    """Trains arm `name` on `task` and returns its rows of `bottleneck_experiment`."""
+    batches, tokenizers, vocab, tests = _bottleneck_task(task, reverse_lengths, ko_en_length_bins, train_size,
+                                                          test_size, batch_size, seed)
+    model, _ = _build_matched(name, vocab, _for_task(parameter_budget, task, PARAMETER_BUDGETS), embedding_dim, seed)
+    seconds = _fit(model, batches, _for_task(epochs, task, EPOCHS), ARMS[name].learning_rate or learning_rate,
+                   verbose)
+    aer = None
+    if task == "ko-en" and _has_attention(name):
+        aer = attention_alignment_error_rate(model, [e for *_, es in tests for e in es], *tokenizers)
+    translate = greedy_translator(model)
+    rows = []
+    for label, length, examples in tests:
+        scores = evaluate_exact_match(model, [(e.source, e.target) for e in examples], *tokenizers,
+                                      translate=translate)
+        rows.append({
+            "task": task, "model": name, "group": label, "length": length,
+            "parameters": model.count_params(), "train_seconds": round(seconds, 1),
+            "exact_match": scores["exact_match"], "bleu": round(scores["bleu"], 2),
+            "aer": None if aer is None else round(aer, 3),
+        })
+        if verbose:
+            print(rows[-1], flush=True)
     return rows
 
 
@@ -357,8 +412,14 @@ def _has_attention(name):
     return _arm(name).config.get("attention", "attention") is not None
 
 
+NOTES_MARKER = "<!-- notes: kept when the tables are rewritten -->"
+
+
 def write_bottleneck_report(rows, directory, settings=None):
     """Writes `bottleneck.md` (tables) and one PNG per task and metric into `directory`.
+
+    The discussion of a previous `bottleneck.md`, everything from its `NOTES_MARKER`
+    line on, is kept below the new tables.
 
     Returns the paths written.
     """
@@ -395,8 +456,12 @@ def write_bottleneck_report(rows, directory, settings=None):
             lines += [f"![{task} {metric}]({os.path.basename(path)})", ""]
             paths.append(path)
     report = os.path.join(directory, "bottleneck.md")
+    if os.path.exists(report):
+        previous = open(report, encoding="utf-8").read()
+        if NOTES_MARKER in previous:
+            lines.append(previous[previous.index(NOTES_MARKER):].rstrip("\n"))
     with open(report, "w", encoding="utf-8") as file:
-        file.write("\n".join(lines))
+        file.write("\n".join(lines) + "\n")
     return [report, *paths]
 
 

@@ -144,7 +144,7 @@ def _compile(model, preset, learning_rate, warmup_steps, jit_compile=True):
         else:
             models.compile_transformer(model, warmup_steps=warmup_steps, jit_compile=jit_compile)
     else:
-        models.compile_for_translation(model, optimizer=keras.optimizers.Adam(learning_rate or 3e-3),
+        models.compile_for_translation(model, optimizer=models.seq2seq_optimizer(learning_rate or 3e-3),
                                        jit_compile=jit_compile)
 
 

@@ -139,7 +139,7 @@ def test_presets_and_experiment_call_the_library(capsys, monkeypatch, tmp_path):
 
     monkeypatch.setattr(experiments, "bottleneck_experiment", fake_experiment)
     code, out, _ = run(capsys, "experiment", "bottleneck", "--epochs", "2", "--output-dir", str(tmp_path))
-    assert code == 0 and calls["settings"] == {"verbose": 2, "epochs": 2}
+    assert code == 0 and calls["settings"] == {"verbose": 2, "processes": 2, "epochs": 2}
     assert os.path.exists(tmp_path / "bottleneck.md") and "wrote" in out
 
 

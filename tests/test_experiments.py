@@ -74,6 +74,28 @@ def test_bottleneck_report_has_tables_and_plots(tmp_path):
     assert "| fixed_context | 0.500 | 0.000 |" in report and "| bahdanau | 100.0 | 90.0 |" in report
     assert len(paths) == 3 and all(os.path.getsize(p) > 1000 for p in paths[1:])
 
+    # A rerun replaces the tables and keeps the hand-written discussion below the marker.
+    with open(paths[0], "a", encoding="utf-8") as file:
+        file.write(f"\n{experiments.NOTES_MARKER}\n## Reading the results\nAttention wins.\n")
+    rows[0]["exact_match"] = 0.25
+    experiments.write_bottleneck_report(rows, tmp_path / "out", settings={"epochs": 1})
+    report = open(paths[0], encoding="utf-8").read()
+    assert "| fixed_context | 0.250 | 0.000 |" in report and "0.500" not in report
+    assert report.count("Attention wins.") == 1 and report.index("| bahdanau |") < report.index("Attention wins.")
+
+
+def test_bottleneck_settings_per_task_and_argument_errors():
+    assert experiments._for_task(None, "ko-en", experiments.EPOCHS) == experiments.EPOCHS["ko-en"]
+    assert experiments._for_task(3, "ko-en", experiments.EPOCHS) == 3
+    assert experiments._for_task({"reverse": 2}, "reverse", experiments.EPOCHS) == 2
+    assert experiments._for_task({"reverse": 2}, "ko-en", experiments.EPOCHS) == experiments.EPOCHS["ko-en"]
+    with pytest.raises(ValueError, match="unknown task 'en-ko'"):
+        experiments.bottleneck_experiment(tasks=("reverse", "en-ko"))
+    with pytest.raises(ValueError, match="Unknown experiment arm 'rnn'"):
+        experiments.bottleneck_experiment(arms=("rnn",))
+    with pytest.raises(ValueError, match="processes must be a positive int"):
+        experiments.bottleneck_experiment(processes=0)
+
 
 def test_every_arm_builds_at_a_matched_budget():
     for name, arm in experiments.ARMS.items():
