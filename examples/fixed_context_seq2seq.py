@@ -4,7 +4,7 @@ An LSTM/GRU encoder squeezes the whole source into its last state; the decoder
 sees nothing else. On `reverse`, that is enough for short sources and fails as
 they grow, while the same-size model with Bahdanau attention keeps up.
 
-    python examples/fixed_context_seq2seq.py            # ~5 min on 2 CPU cores
+    python examples/fixed_context_seq2seq.py            # ~2.5 min on 2 CPU cores
     python examples/fixed_context_seq2seq.py --smoke    # seconds
 """
 

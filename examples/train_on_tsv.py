@@ -6,6 +6,7 @@ as they are: pass `--source-column 1 --target-column 0` for Korean→English. Wi
 the example runs offline.
 
     python examples/train_on_tsv.py --tsv kor.txt --source-column 1 --target-column 0
+    python examples/train_on_tsv.py                  # the generated demo file, ~2 min on 2 CPU cores
     python examples/train_on_tsv.py --smoke
 """
 

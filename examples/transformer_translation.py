@@ -5,7 +5,7 @@ Trains `tiny_transformer` on the built-in `ko-en` corpus with `keras_attn.runner
 "나는 밥을 먹었다", and draws every head of the last decoder layer's
 cross-attention and of the first encoder layer's self-attention.
 
-    python examples/transformer_translation.py           # ~3 min on 2 CPU cores
+    python examples/transformer_translation.py           # ~5 min on 2 CPU cores
     python examples/transformer_translation.py --smoke   # seconds
 """
 

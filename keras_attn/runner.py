@@ -134,6 +134,17 @@ def _family(preset):
     return models.presets.PRESETS[preset]["builder"]
 
 
+def xla_wins(preset):
+    """Whether `train` compiles `preset`'s training step with XLA.
+
+    Measured on a 2-core CPU (docs/performance.md): XLA speeds a recurrent model's
+    step up 1.42× (tiny_bahdanau: its time loop's many small ops fuse), and slows a
+    Transformer's down (tiny_transformer 0.93×; 2 layers of d_model 256: 0.94×, and
+    0.74× in mixed_bfloat16), whose step is a few large matmuls already.
+    """
+    return _family(preset) == "seq2seq"
+
+
 def _compile(model, preset, learning_rate, warmup_steps, jit_compile=True):
     if _family(preset) == "transformer":
         if learning_rate:
@@ -144,7 +155,7 @@ def _compile(model, preset, learning_rate, warmup_steps, jit_compile=True):
         else:
             models.compile_transformer(model, warmup_steps=warmup_steps, jit_compile=jit_compile)
     else:
-        models.compile_for_translation(model, optimizer=models.seq2seq_optimizer(learning_rate or 3e-3),
+        models.compile_for_translation(model, optimizer=keras.optimizers.Adam(learning_rate or 3e-3),
                                        jit_compile=jit_compile)
 
 
@@ -313,7 +324,7 @@ def train(
         # on several devices: "Trying to access resource ... located in device"), and
         # a multi-worker one too (XLA_CPU_JIT has no kernel for CollectiveGatherV2,
         # which gathers the embeddings' sparse gradients).
-        _compile(model, preset, learning_rate, warmup_steps, jit_compile=not distributed)
+        _compile(model, preset, learning_rate, warmup_steps, jit_compile=not distributed and xla_wins(preset))
     batches = distribute.shard_by_example(data.make_training_dataset(
         pairs, source_tokenizer, target_tokenizer, batch_size=batch_size, max_length=max_length, seed=seed))
     validation = None

@@ -157,3 +157,21 @@ def test_quickstart_smoke_leaves_servable_saved_models(tmp_path, capsys):
     fresh = export_helpers.run_fresh_process(paths, [["나는 밥을 먹었다", ""]], str(tmp_path))
     for result, path in zip(results.values(), paths):
         assert fresh["outputs"][path][0]["translation"]["value"] == [result["samples"]["나는 밥을 먹었다"], ""]
+
+
+def test_train_uses_xla_for_recurrent_models_only(tmp_path, monkeypatch):
+    from keras_attn import models
+
+    assert all(runner.xla_wins(name) == (spec["builder"] == "seq2seq") for name, spec in models.presets.PRESETS.items())
+    compiled = {}
+    original = runner._compile
+
+    def record(model, preset, *args, jit_compile=True):
+        compiled[preset] = jit_compile
+        return original(model, preset, *args, jit_compile=jit_compile)
+
+    monkeypatch.setattr(runner, "_compile", record)
+    tiny = ["--size", "64", "--epochs", "1", "--max-length", "16", "--set", "num_layers=1", "--set", "d_model=8",
+            "--set", "d_ff=8", "--set", "num_heads=2"]
+    assert cli.main(["train", "--model", "tiny_transformer", "--output-dir", str(tmp_path / "t"), *tiny]) == 0
+    assert compiled == {"tiny_transformer": False}

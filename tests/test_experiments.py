@@ -1,5 +1,6 @@
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -82,6 +83,23 @@ def test_bottleneck_report_has_tables_and_plots(tmp_path):
     report = open(paths[0], encoding="utf-8").read()
     assert "| fixed_context | 0.250 | 0.000 |" in report and "0.500" not in report
     assert report.count("Attention wins.") == 1 and report.index("| bahdanau |") < report.index("Attention wins.")
+
+
+def test_recurrent_arms_clip_the_global_gradient_norm():
+    tiny_vocab = (12, 12)
+    for name in ("bahdanau", "transformer"):
+        model = experiments.ARMS[name].build(*tiny_vocab, 4)
+        optimizer = experiments._optimizer(model, 1e-3, global_clipnorm=1.0)
+        if name == "transformer":  # the warm-up-free Transformer recipe: β2 0.98, no clipping
+            assert optimizer.beta_2 == 0.98 and optimizer.global_clipnorm is None
+            continue
+        assert optimizer.global_clipnorm == 1.0
+        gradients = [keras.ops.convert_to_tensor(np.full(3, 1e6, "float32")),
+                     keras.ops.convert_to_tensor(np.full(2, -1e6, "float32"))]
+        clipped = [keras.ops.convert_to_numpy(g) for g in optimizer._clip_gradients(gradients)]
+        assert np.sqrt(sum(np.sum(np.square(g)) for g in clipped)) == pytest.approx(1.0, rel=1e-5)
+        np.testing.assert_allclose(clipped[0], np.full(3, 1 / np.sqrt(5)), rtol=1e-5)  # direction kept
+    assert experiments.RECURRENT_GLOBAL_CLIPNORM == 1.0
 
 
 def test_bottleneck_settings_per_task_and_argument_errors():

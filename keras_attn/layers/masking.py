@@ -46,12 +46,28 @@ def masked_softmax(scores, mask=None):
     Returns:
         float32 weights with the shape of `scores`.
     """
+    weights, has_keys = softmax_over_keys(scores, mask)
+    return weights if has_keys is None else ops.where(has_keys, weights, 0.0)
+
+
+def softmax_over_keys(scores, mask=None):
+    """`masked_softmax`, but fully masked rows are left uniform and reported instead.
+
+    Masked positions of the other rows get exactly 0 (exp(-1e9) underflows), so
+    only the fully masked rows differ. Zeroing what they produce downstream (a
+    `[Tq, d]` context rather than the `[Tq, Tk]` weights) saves one pass over the
+    weights, forward and backward.
+
+    Returns:
+        float32 weights with the shape of `scores`, and `has_keys`: a boolean
+        `[..., Tq, 1]`, True for rows with at least one key (`None` without a mask).
+    """
     scores = ops.cast(scores, "float32")
     if mask is None:
-        return ops.softmax(scores, axis=-1)
+        return ops.softmax(scores, axis=-1), None
     mask = ops.cast(mask, "bool")
     weights = ops.softmax(ops.where(mask, scores, _MASKED_SCORE), axis=-1)
-    return ops.where(mask, weights, 0.0)
+    return weights, ops.any(mask, axis=-1, keepdims=True)
 
 
 def sequence_mask_to_rows_and_columns(query_mask=None, key_mask=None):

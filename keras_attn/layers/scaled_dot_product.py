@@ -6,7 +6,7 @@ from keras import ops
 
 from keras_attn.layers import checks
 from keras_attn.layers.masking import causal_mask
-from keras_attn.layers.masking import masked_softmax
+from keras_attn.layers.masking import softmax_over_keys
 from keras_attn.layers.masking import merge_masks
 from keras_attn.layers.masking import sequence_mask_to_rows_and_columns
 
@@ -137,8 +137,14 @@ class ScaledDotProductAttention(keras.layers.Layer):
         # float16 logits stay in range.
         query = query * ops.cast(1.0 / ops.sqrt(ops.cast(depth, "float32")), query.dtype)
         scores = ops.matmul(query, ops.swapaxes(key, -1, -2))
-        weights = ops.cast(masked_softmax(scores, mask), self.compute_dtype)
+        weights, has_keys = softmax_over_keys(scores, mask)
+        weights = ops.cast(weights, self.compute_dtype)
         output = ops.matmul(self._weights_dropout(weights, training=training), value)
+        if has_keys is not None:
+            # A query with no key gets zero weights and a zero output. (Unused weights
+            # cost nothing in a traced graph, which prunes them.)
+            output = ops.where(has_keys, output, ops.zeros_like(output))
+            weights = ops.where(has_keys, weights, ops.zeros_like(weights))
         return output, weights
 
     @staticmethod

@@ -18,7 +18,6 @@ from keras_attn.models.presets import from_preset
 from keras_attn.models.presets import list_presets
 from keras_attn.models.presets import parameter_count
 from keras_attn.models.schedules import TransformerSchedule
-from keras_attn.models.schedules import seq2seq_optimizer
 from keras_attn.models.schedules import transformer_optimizer
 from keras_attn.models.training import MaskedAccuracy
 from keras_attn.models.training import MaskedSparseCrossentropy

@@ -57,12 +57,3 @@ def transformer_optimizer(d_model, warmup_steps=4000, scale=1.0):
         learning_rate=TransformerSchedule(d_model, warmup_steps, scale), beta_1=0.9, beta_2=0.98, epsilon=1e-9
     )
 
-
-def seq2seq_optimizer(learning_rate=3e-3, global_clipnorm=1.0):
-    """Adam for the recurrent encoder-decoders, with the gradient's global norm clipped.
-
-    A recurrent net's gradient now and then explodes; rescaling it to norm ≤ 1 is
-    what Bahdanau et al. (2015, appendix A.2.2) did. Unclipped, Adam at 3e-3 was
-    seen to undo a GRU RNNsearch's training on `reverse` (docs/experiments).
-    """
-    return keras.optimizers.Adam(learning_rate=learning_rate, global_clipnorm=global_clipnorm)
