@@ -54,7 +54,8 @@ def test_transformer_tasks_trains_scores_and_reports_cpu_time(tmp_path):
     tasks = _load("transformer_tasks")
     row = tasks.run_task("reverse", train_size=256, epochs=1, test_size=8, warmup_steps=10, verbose=0,
                          min_length=5, max_length=5)
-    assert row["train_cpu_seconds"] > 0 and 0.0 <= row["exact_match"] <= 1.0 and len(row["examples"]) == 8
+    assert row["train_cpu_seconds"] > 0 and 0.0 <= row["exact_match"] <= 1.0 and row["test_size"] == 8
+    assert row["examples"] and all(len(pair) == 2 for pair in row["examples"])
     tasks.write_results([row], path=tmp_path / "tasks.md")
     table = (tmp_path / "tasks.md").read_text(encoding="utf-8")
     assert "| train s (wall) | train CPU s |" in table and f"| {row['train_cpu_seconds']} |" in table
