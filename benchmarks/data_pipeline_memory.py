@@ -10,7 +10,7 @@ peak. RSS is sampled from /proc after every batch (Linux only).
 
 Usage:
 
-    python benchmarks/data_pipeline_memory.py [--sizes 10000 100000] [--modes streaming materialised]
+    python -m benchmarks.data_pipeline_memory [--sizes 10000 100000] [--modes streaming materialised]
 """
 
 import argparse
@@ -18,16 +18,13 @@ import json
 import os
 import subprocess
 import sys
-import time
+
+from benchmarks import common
 
 
 def _rss_mb():
-    """Current resident set size in MiB, from /proc/self/status."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("VmRSS not found in /proc/self/status (Linux only).")
+    """Current resident set size in MiB (sampled after every batch, so the peak is caught)."""
+    return common.proc_status_mib("VmRSS")
 
 
 def _child(size, mode, batch_size):
@@ -48,21 +45,21 @@ def _child(size, mode, batch_size):
         pass
 
     baseline = peak = _rss_mb()
-    start = time.perf_counter()
-    if mode == "streaming":
-        pairs = data.load("ko-en", "train", size=size, seed=0)
-    else:
-        examples = list(data.generate("ko-en", "train", size=size, seed=0))
-        sources = [example.source for example in examples]
-        targets = [example.target for example in examples]
-        pairs = tf.data.Dataset.from_tensor_slices((sources, targets))
-        peak = max(peak, _rss_mb())
-    seen = batches = 0
-    for inputs, _ in pipeline(pairs):
-        seen += int(inputs["source"].shape[0])
-        batches += 1
-        peak = max(peak, _rss_mb())
-    seconds = time.perf_counter() - start
+    with common.Stopwatch() as stopwatch:
+        if mode == "streaming":
+            pairs = data.load("ko-en", "train", size=size, seed=0)
+        else:
+            examples = list(data.generate("ko-en", "train", size=size, seed=0))
+            sources = [example.source for example in examples]
+            targets = [example.target for example in examples]
+            pairs = tf.data.Dataset.from_tensor_slices((sources, targets))
+            peak = max(peak, _rss_mb())
+        seen = batches = 0
+        for inputs, _ in pipeline(pairs):
+            seen += int(inputs["source"].shape[0])
+            batches += 1
+            peak = max(peak, _rss_mb())
+    seconds = stopwatch.wall
     print(
         json.dumps(
             {
@@ -77,7 +74,7 @@ def _child(size, mode, batch_size):
     )
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -86,7 +83,7 @@ def main():
                         choices=["streaming", "materialised"])
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--child", nargs=2, metavar=("SIZE", "MODE"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         _child(int(args.child[0]), args.child[1], args.batch_size)
         return
@@ -95,9 +92,9 @@ def main():
     rows = []
     for mode in args.modes:
         for size in args.sizes:
-            command = [sys.executable, __file__, "--child", str(size), mode]
-            command += ["--batch-size", str(args.batch_size)]
-            result = subprocess.run(command, capture_output=True, text=True, env=env)
+            command = common.module_command("data_pipeline_memory", "--child", size, mode,
+                                            "--batch-size", args.batch_size)
+            result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=common.REPO_ROOT)
             if result.returncode != 0:
                 sys.stderr.write(result.stderr)
                 raise SystemExit(f"measurement {mode} {size} failed")
@@ -115,6 +112,8 @@ def main():
             f"{row['mode']:<13}{row['pairs']:>9}{row['batches']:>9}{row['seconds']:>9}"
             f"{row['baseline_mb']:>10.0f}MB{row['peak_mb']:>8.0f}MB{growth:>7.0f}MB"
         )
+    print(f"\nMeasured on {common.describe_machine()}.")
+    return rows
 
 
 if __name__ == "__main__":

@@ -6,56 +6,37 @@ whole decoder on the t-token prefix (the encoder still runs once). The end token
 masked so that every sentence decodes exactly `length` tokens. Writes
 benchmarks/results/kv_cache_decoding.md.
 
-    python benchmarks/kv_cache_decoding.py            # full settings
-    python benchmarks/kv_cache_decoding.py --smoke    # seconds, no results file
+    python -m benchmarks.kv_cache_decoding            # full settings
+    python -m benchmarks.kv_cache_decoding --smoke    # seconds, no results file
 """
 
 import argparse
-import os
-import pathlib
-import platform
-import statistics
-import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from benchmarks import common
 from keras_attn import decoding
 from keras_attn import models
 
-RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "kv_cache_decoding.md"
-
-
-def never_ending(step):
-    """`step` with the end token masked, so decoding runs to `max_length`."""
-
-    def wrapped(token_ids, state, index):
-        logits, state, attention = step(token_ids, state, index)
-        logits = tf.where(tf.range(tf.shape(logits)[-1]) == decoding.END_ID, -1e9, logits)
-        return logits, state, attention
-
-    return wrapped
+RESULTS = common.RESULTS_DIR / "kv_cache_decoding.md"
 
 
 def time_decoding(model, source_ids, length, use_cache, repeats):
-    """Median seconds per sentence of greedy decoding of `length` tokens (after a warm-up)."""
+    """Median seconds per sentence of greedy decoding of `length` tokens (after a warm-up), and the tokens."""
 
     @tf.function
     def run(source_ids):
         state = model.initial_state(source_ids, max_length=length, use_cache=use_cache)
-        return decoding.greedy_search(never_ending(model.step), state, tf.shape(source_ids)[0], length)
+        return decoding.greedy_search(common.never_ending(model.step), state, tf.shape(source_ids)[0], length)
 
-    tokens = run(source_ids)["tokens"]  # trace
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run(source_ids)["tokens"].numpy()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / source_ids.shape[0], tokens.numpy()
+    tokens = run(source_ids)["tokens"].numpy()  # traces: the warm-up
+    seconds = common.median_seconds(lambda: run(source_ids)["tokens"].numpy(), repeats, warmup=0)
+    return seconds / source_ids.shape[0], tokens
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[32, 64, 128])
     parser.add_argument("--batch-size", type=int, default=8)
@@ -64,7 +45,7 @@ def main():
     parser.add_argument("--preset", default="tiny_transformer")
     parser.add_argument("--vocab-size", type=int, default=1000)
     parser.add_argument("--smoke", action="store_true", help="short lengths, one repeat, no results file")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.smoke:
         args.lengths, args.repeats, args.batch_size = [8, 16], 1, 2
 
@@ -85,27 +66,26 @@ def main():
               f"speed-up {uncached / cached:.2f}x, same tokens: {same}", flush=True)
 
     if args.smoke:
-        return
+        return rows
     lines = [
         "# KV-cached vs uncached Transformer decoding (benchmarks/kv_cache_decoding.py)",
         "",
-        f"Measured on a shared 2-core CPU machine ({platform.machine()}, Python {platform.python_version()}, "
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}). Model: the `{args.preset}` preset "
+        f"Measured on {common.describe_machine()}, shared with other jobs. Model: the `{args.preset}` preset "
         f"({model.count_params()} parameters, vocabulary {args.vocab_size}), untrained; greedy decoding in a "
         f"`tf.function` (no XLA) of a batch of {args.batch_size} sources of {args.source_length} tokens, the end "
         f"token masked so every sentence decodes exactly the given number of tokens; median of {args.repeats} runs "
         "after a warm-up, divided by the batch size. Uncached = `initial_state(..., use_cache=False)`: every step "
         "re-runs the decoder on the whole prefix (the encoder runs once).",
-        f"Load average when the results were written: {os.getloadavg()[0]:.1f} (other jobs share the cores, so "
+        f"Load average when the results were written: {common.load_average():.1f} (other jobs share the cores, so "
         "absolute times are noisy).",
         "",
-        "| output tokens | cached ms / sentence | uncached ms / sentence | speed-up | same tokens |",
-        "| --- | --- | --- | --- | --- |",
     ]
-    lines += [f"| {n} | {c:.1f} | {u:.1f} | {s:.2f}x | {same} |" for n, c, u, s, same in rows]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines += common.markdown_table(
+        ["output tokens", "cached ms / sentence", "uncached ms / sentence", "speed-up", "same tokens"],
+        [[n, f"{c:.1f}", f"{u:.1f}", f"{s:.2f}x", same] for n, c, u, s, same in rows])
+    common.write_markdown(RESULTS, lines)
     print(RESULTS.read_text(encoding="utf-8"))
+    return rows
 
 
 if __name__ == "__main__":

@@ -7,21 +7,19 @@ runs, minus the RPC) and times batches of 1, 8 and 32 held-out sentences, beside
 `Translator.translate` on the same batches. Writes a markdown table with p50 / p90
 / p99 latency per call and throughput in sentences per second.
 
-    python benchmarks/serving_latency.py [--epochs 6] [--calls 40] \
+    python -m benchmarks.serving_latency [--epochs 6] [--calls 40] \
         [--output benchmarks/results/serving_latency.md]
 """
 
 import argparse
-import os
-import platform
 import tempfile
-import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 import keras_attn
+from benchmarks import common
 from keras_attn import data
 from keras_attn import metrics
 from keras_attn import models
@@ -38,38 +36,27 @@ def train(train_size, epochs, units):
     keras.utils.set_random_seed(0)
     model = models.seq2seq(source.vocabulary_size(), target.vocabulary_size(), cell="gru", attention="bahdanau",
                            embedding_dim=32, units=units)
-    models.compile_for_translation(model, optimizer=keras.optimizers.Adam(3e-3))
-    start = time.perf_counter()
-    model.fit(batches, epochs=epochs, verbose=2, shuffle=False)
-    return model, source, target, time.perf_counter() - start
-
-
-def time_calls(call, batches, warmup=3):
-    """Per-call latencies (seconds) of `call(batch)` over `batches` after `warmup` calls."""
-    for batch in batches[:warmup]:
-        call(batch)
-    latencies = []
-    for batch in batches:
-        start = time.perf_counter()
-        call(batch)
-        latencies.append(time.perf_counter() - start)
-    return np.array(latencies)
+    model.compile()  # the family's training defaults
+    with common.Stopwatch() as stopwatch:
+        model.fit(batches, epochs=epochs, verbose=2, shuffle=False)
+    return model, source, target, stopwatch.wall
 
 
 def summarise(latencies, batch_size):
+    """p50 / p90 / p99 ms and sentences per second: the latency columns of one table row."""
     p50, p90, p99 = np.percentile(latencies, [50, 90, 99]) * 1000
     throughput = batch_size * len(latencies) / latencies.sum()
-    return f"{p50:.1f} | {p90:.1f} | {p99:.1f} | {throughput:.0f}"
+    return [f"{p50:.1f}", f"{p90:.1f}", f"{p99:.1f}", f"{throughput:.0f}"]
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-size", type=int, default=20_000)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--units", type=int, default=96)
     parser.add_argument("--calls", type=int, default=40, help="timed calls per batch size and path")
-    parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "results", "serving_latency.md"))
-    args = parser.parse_args()
+    parser.add_argument("--output", default=str(common.RESULTS_DIR / "serving_latency.md"))
+    args = parser.parse_args(argv)
 
     model, source, target, train_seconds = train(args.train_size, args.epochs, args.units)
     test = data.to_pairs(data.load("ko-en", "test", size=max(BATCH_SIZES) * args.calls, seed=0))
@@ -99,15 +86,14 @@ def main():
                 assert [t.decode() for t in saved_model_call(batches[0])] == translator.translate(batches[0])
                 for path_label, call in (("SavedModel (loaded)", saved_model_call),
                                          ("Translator.translate", translator.translate)):
-                    latencies = time_calls(call, batches)
-                    rows.append(f"| {label} | {path_label} | {batch_size} | {summarise(latencies, batch_size)} |")
-                    print(rows[-1], flush=True)
+                    latencies = common.call_latencies(call, batches)
+                    rows.append([label, path_label, batch_size, *summarise(latencies, batch_size)])
+                    print(common.markdown_row(rows[-1]), flush=True)
 
     lines = [
         "# Serving latency (benchmarks/serving_latency.py)",
         "",
-        f"Measured on {os.cpu_count()} CPU cores ({platform.machine()}), TensorFlow {tf.__version__}, "
-        f"Keras {keras.__version__}, shared with other jobs. GRU + Bahdanau ko-en translator, "
+        f"Measured on {common.describe_machine()}, shared with other jobs. GRU + Bahdanau ko-en translator, "
         f"{args.units} units, {model.count_params()} parameters, trained {args.epochs} epochs on "
         f"{args.train_size} pairs ({train_seconds:.0f} s). Sources ≤ 32 tokens, at most 40 generated tokens. "
         f"{args.calls} timed calls per row after 3 warmup calls; batches are consecutive held-out sentences.",
@@ -115,18 +101,14 @@ def main():
         "Held-out quality on 500 test sentences: "
         + ", ".join(f"{k}: exact match {em:.3f}, BLEU {bleu:.1f}" for k, (em, bleu) in quality.items()) + ".",
         "",
-        "| decoding | path | batch | p50 ms | p90 ms | p99 ms | sentences/s |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-        *rows,
+        *common.markdown_table(["decoding", "path", "batch", "p50 ms", "p90 ms", "p99 ms", "sentences/s"], rows),
         "",
         "`SavedModel (loaded)` is the exported graph reloaded with `tf.saved_model.load` and called through its "
         "`serving_default` signature (what TF Serving executes, without the network hop); "
         "`Translator.translate` is the in-process path (the same graph traced in a `tf.function`, plus "
         "Python-side batching and UTF-8 decoding).",
     ]
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as file:
-        file.write("\n".join(lines) + "\n")
+    common.write_markdown(args.output, lines)
     print(f"wrote {args.output}")
 
 

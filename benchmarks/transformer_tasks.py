@@ -5,23 +5,20 @@ with Adam(0.9, 0.98, 1e-9), the warm-up schedule and label smoothing 0.1, then
 reports greedy held-out exact match and corpus BLEU (SacreBLEU) from KV-cached
 decoding, and writes benchmarks/results/transformer_tasks.md.
 
-    python benchmarks/transformer_tasks.py            # full settings
-    python benchmarks/transformer_tasks.py --smoke    # seconds, no results file
+    python -m benchmarks.transformer_tasks            # full settings
+    python -m benchmarks.transformer_tasks --smoke    # seconds, no results file
 """
 
 import argparse
-import os
-import pathlib
-import platform
-import time
 
 import keras
 
+from benchmarks import common
 from keras_attn import data
-from keras_attn import experiments
+from keras_attn import evaluation
 from keras_attn import models
 
-RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "transformer_tasks.md"
+RESULTS = common.RESULTS_DIR / "transformer_tasks.md"
 
 TASKS = {
     # name: data options, training pairs, epochs
@@ -44,13 +41,14 @@ def run_task(task, train_size, epochs, test_size=500, batch_size=64, warmup_step
     )
     keras.utils.set_random_seed(seed)
     model = models.from_preset(preset, source_tokenizer.vocabulary_size(), target_tokenizer.vocabulary_size())
-    models.compile_transformer(model, warmup_steps=warmup_steps, scale=scale, label_smoothing=0.1, jit_compile=True)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    model.fit(batches, epochs=epochs, verbose=verbose, shuffle=False)  # the pipeline shuffles
-    train_seconds, train_cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    start = time.perf_counter()
-    # max_length stays within the default KV cache (source length + 50).
-    scores = experiments.evaluate_exact_match(model, test, source_tokenizer, target_tokenizer, max_length=50)
+    # The family's policy with this benchmark's schedule, and XLA as when the results were measured.
+    policy = model.default_compile_kwargs(warmup_steps=warmup_steps, schedule_scale=scale)
+    model.compile(**{**policy, "jit_compile": True})
+    with common.Stopwatch() as training:
+        model.fit(batches, epochs=epochs, verbose=verbose, shuffle=False)  # the pipeline shuffles
+    with common.Stopwatch() as decoding:
+        # max_length stays within the default KV cache (source length + 50).
+        scores = evaluation.score_model(model, test, source_tokenizer, target_tokenizer, max_length=50)
     return {
         "task": task,
         "options": options,
@@ -58,9 +56,9 @@ def run_task(task, train_size, epochs, test_size=500, batch_size=64, warmup_step
         "test_size": test_size,
         "epochs": epochs,
         "parameters": model.count_params(),
-        "train_seconds": round(train_seconds, 1),
-        "train_cpu_seconds": round(train_cpu_seconds, 1),
-        "decode_seconds": round(time.perf_counter() - start, 1),
+        "train_seconds": round(training.wall, 1),
+        "train_cpu_seconds": round(training.cpu, 1),
+        "decode_seconds": round(decoding.wall, 1),
         "exact_match": scores["exact_match"],
         "bleu": round(scores["bleu"], 2),
         "examples": scores["examples"],
@@ -71,39 +69,33 @@ def write_results(rows, path=RESULTS):
     lines = [
         "# The Transformer on reverse-24 and ko-en (benchmarks/transformer_tasks.py)",
         "",
-        f"Measured on a shared 2-core CPU machine ({platform.machine()}, Python {platform.python_version()}, "
-        f"Keras {keras.__version__}). Model: the `tiny_transformer` preset (2+2 layers, d_model 128, 4 heads, "
-        "d_ff 256, post-norm, dropout 0.1), Adam(0.9, 0.98, 1e-9) with the warm-up schedule "
-        "(warmup 400 steps, scale 0.5), label smoothing 0.1, batch 64, jit_compile=True. "
+        f"Measured on {common.describe_machine()}, shared with other jobs. Model: the `tiny_transformer` preset "
+        "(2+2 layers, d_model 128, 4 heads, d_ff 256, post-norm, dropout 0.1), Adam(0.9, 0.98, 1e-9) with the "
+        "warm-up schedule (warmup 400 steps, scale 0.5), label smoothing 0.1, batch 64, jit_compile=True. "
         "Scores: greedy KV-cached decoding on held-out pairs (the test split), exact match and "
         "corpus BLEU from `keras_attn.metrics` (SacreBLEU, tokenize='none').",
-        f"Load average when the results were written: {os.getloadavg()[0]:.1f}. Train CPU s is the process's "
+        f"Load average when the results were written: {common.load_average():.1f}. Train CPU s is the process's "
         "CPU time (all threads) during `fit`: the \"CPU minutes\" of the acceptance, whatever else ran.",
         "",
-        "| task | data options | train pairs | epochs | parameters | train s (wall) | train CPU s | decode s "
-        "| test pairs | exact match | BLEU |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['task']} | {r['options'] or '-'} | {r['train_size']} | {r['epochs']} | {r['parameters']} "
-            f"| {r['train_seconds']} | {r['train_cpu_seconds']} | {r['decode_seconds']} | {r['test_size']} "
-            f"| {r['exact_match']:.3f} "
-            f"| {r['bleu']} |"
-        )
+    lines += common.markdown_table(
+        ["task", "data options", "train pairs", "epochs", "parameters", "train s (wall)", "train CPU s", "decode s",
+         "test pairs", "exact match", "BLEU"],
+        [[r["task"], r["options"] or "-", r["train_size"], r["epochs"], r["parameters"], r["train_seconds"],
+          r["train_cpu_seconds"], r["decode_seconds"], r["test_size"], f"{r['exact_match']:.3f}", r["bleu"]]
+         for r in rows])
     lines += ["", "Examples (hypothesis / reference):", ""]
     for r in rows:
         for hypothesis, reference in r["examples"][:2]:
             lines.append(f"- {r['task']}: `{hypothesis}` / `{reference}`")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    common.write_markdown(path, lines)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--smoke", action="store_true", help="a few hundred pairs, one epoch, no results file")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rows = []
     for task in args.tasks:
         settings = TASKS[task]
@@ -115,6 +107,7 @@ def main():
     if not args.smoke:
         write_results(rows)
         print(RESULTS.read_text(encoding="utf-8"))
+    return rows
 
 
 if __name__ == "__main__":

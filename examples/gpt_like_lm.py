@@ -46,7 +46,7 @@ def main():
     tokenizer = data.WordTokenizer.from_corpus(train)
     keras.utils.set_random_seed(0)
     lm = models.from_preset("tiny_gpt_like", tokenizer.vocabulary_size())
-    models.compile_transformer(lm, warmup_steps=300, scale=0.5, label_smoothing=0.0, jit_compile=True)
+    lm.compile(**lm.default_compile_kwargs(warmup_steps=300, schedule_scale=0.5, label_smoothing=0.0))
     lm.fit(language_model_batches(train, tokenizer, 64, shuffle=True), epochs=args.epochs, verbose=2)
     loss, accuracy = lm.evaluate(language_model_batches(test, tokenizer, 64, shuffle=False), verbose=0)
     print(f"held-out perplexity {math.exp(loss):.2f}, next-token accuracy {accuracy:.3f}")

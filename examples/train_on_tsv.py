@@ -14,7 +14,7 @@ import argparse
 import os
 
 from keras_attn import data
-from keras_attn import runner
+from keras_attn import runs
 
 
 def write_demo_tsv(path, size):
@@ -38,11 +38,11 @@ def main(argv=None):
     size = 300 if args.smoke else 10_000
     tsv = args.tsv or write_demo_tsv(os.path.join(args.output_dir, "demo_kor.tsv"), size)
     overrides = dict(units=16, embedding_dim=8) if args.smoke else {}
-    translator = runner.train(args.output_dir, preset=args.model, tsv=tsv, source_column=args.source_column,
+    translator = runs.train(args.output_dir, preset=args.model, tsv=tsv, source_column=args.source_column,
                               target_column=args.target_column, train_size=None, epochs=1 if args.smoke else 5,
                               tokenizer="word", overwrite=True, verbose=0 if args.smoke else 2, **overrides)
     # Scored on the training file here; hold out a separate file to measure generalisation.
-    scores = runner.evaluate(args.output_dir, tsv=tsv, source_column=args.source_column,
+    scores = runs.evaluate(args.output_dir, tsv=tsv, source_column=args.source_column,
                              target_column=args.target_column, size=100)
     print(", ".join(f"{k} {v}" for k, v in scores.items()), "(on the first 100 training pairs)")
     print(translator.translate(["나는 밥을 먹었다"])[0])

@@ -1,6 +1,6 @@
 """A Transformer (Vaswani et al. 2017) on Korean→English, with per-head attention maps.
 
-Trains `tiny_transformer` on the built-in `ko-en` corpus with `keras_attn.runner`
+Trains `tiny_transformer` on the built-in `ko-en` corpus with `keras_attn.runs`
 (what `keras-attn train` runs), reports BLEU and exact match, translates
 "나는 밥을 먹었다", and draws every head of the last decoder layer's
 cross-attention and of the first encoder layer's self-attention.
@@ -13,7 +13,7 @@ import argparse
 import os
 
 from keras_attn import data
-from keras_attn import runner
+from keras_attn import runs
 from keras_attn import viz
 
 SENTENCE = "나는 밥을 먹었다"
@@ -26,9 +26,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     settings = dict(train_size=300, validation_size=50, epochs=1, d_model=32, d_ff=64) if args.smoke else dict(
         train_size=12_000, epochs=6, learning_rate=1e-3, dropout=0.0)
-    translator = runner.train(args.output_dir, preset="tiny_transformer", overwrite=True,
+    translator = runs.train(args.output_dir, preset="tiny_transformer", overwrite=True,
                               verbose=0 if args.smoke else 2, **settings)
-    scores = runner.evaluate(args.output_dir, size=50 if args.smoke else 500)
+    scores = runs.evaluate(args.output_dir, size=50 if args.smoke else 500)
     print(", ".join(f"{k} {v}" for k, v in scores.items()))
     translation = translator.translate([SENTENCE])[0]
     print(f"{SENTENCE} → {translation}")

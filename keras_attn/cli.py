@@ -1,14 +1,17 @@
 """The `keras-attn` command line: parses arguments and calls the library.
 
 Every subcommand only parses its arguments and calls a public function
-(`keras_attn.runner`, `keras_attn.experiments`, `keras_attn.export`,
+(`keras_attn.runs`, `keras_attn.experiments`, `keras_attn.export`,
 `keras_attn.models`); user mistakes (wrong paths, bad arguments) print one line on
-stderr and exit with status 2, without a traceback.
+stderr and exit with status 2, without a traceback. This is the only module that
+speaks in flags: the library's errors name Python arguments, which `FLAGS`
+translates.
 """
 
 import argparse
 import json
 import os
+import re
 import sys
 
 from keras_attn.version import __version__
@@ -28,8 +31,33 @@ EXAMPLES = """examples:
 """
 
 
+# The library's argument names, as this command line spells them.
+FLAGS = {
+    "preset": "--model", "dataset": "--data", "tsv": "--tsv", "source_column": "--source-column",
+    "target_column": "--target-column", "train_size": "--size", "size": "--size", "seed": "--seed",
+    "epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--learning-rate",
+    "tokenizer": "--tokenizer", "max_length": "--max-length", "save_every": "--save-every",
+    "output_dir": "--output-dir", "overwrite": "--overwrite", "strategy": "--strategy", "beam_size": "--beam-size",
+    "overrides": "--set",
+}
+
+
 class _UserError(Exception):
     """Raised for user mistakes the CLI reports in one line."""
+
+
+def in_flags(error):
+    """The message of a library error, its Python argument names said as flags.
+
+    The argument at fault (`error.argument`) leads as `--flag value`; names in
+    backticks (`` `batch_size` ``, `` `overwrite=True` ``) become their flags.
+    """
+    message = getattr(error, "message", None) or str(error)
+    message = re.sub(r"`(\w+)(=True)?`", lambda m: FLAGS.get(m.group(1), m.group(0)), message)
+    argument = getattr(error, "argument", None)
+    if argument is None:
+        return message
+    return f"{FLAGS.get(argument, argument)} {error.value!r}: {message}"
 
 
 def _positive_int(text):
@@ -155,44 +183,44 @@ def _require_dir(path, what):
 
 def _run(args):
     # Imported here so that `--help` and argument errors answer without loading TensorFlow.
-    from keras_attn import runner
+    from keras_attn import runs
 
     if args.command == "quickstart":
-        runner.quickstart(args.output_dir, args.saved_models, smoke=args.smoke)
+        runs.quickstart(args.output_dir, args.saved_models, smoke=args.smoke)
     elif args.command == "train":
-        runner.train(
+        runs.train(
             args.output_dir, preset=args.model, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
             target_column=args.target_column, train_size=args.size, epochs=args.epochs, batch_size=args.batch_size,
             learning_rate=args.learning_rate, tokenizer=args.tokenizer, max_length=args.max_length,
             seed=args.seed, save_every=args.save_every, overwrite=args.overwrite, strategy=args.strategy,
             **_overrides(args.set),
         )
-        saved = os.path.join(args.output_dir, runner.TRANSLATOR_DIR)
+        saved = runs.RunDirectory(args.output_dir).translator_dir
         # In a multi-worker run only the chief saves the translator.
         print(f"trained; translator saved in {saved}" if args.strategy != "multi_worker" else
               f"trained; the chief saves the translator in {saved}")
     elif args.command == "evaluate":
         _require_dir(args.run, "a run directory")
-        scores = runner.evaluate(args.run, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
+        scores = runs.evaluate(args.run, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
                                  target_column=args.target_column, size=args.size, seed=args.seed,
                                  beam_size=args.beam_size)
         for key, value in scores.items():
             print(f"{key}: {value}")
     elif args.command == "translate":
         _require_dir(args.model, "a run directory or a SavedModel")
-        for translation in runner.translate(args.model, _sentences(args.sentences), beam_size=args.beam_size):
+        for translation in runs.translate(args.model, _sentences(args.sentences), beam_size=args.beam_size):
             print(translation)
     elif args.command == "export":
         from keras_attn import export
 
         _require_dir(args.run, "a run directory")
         settings = {"strategy": "beam", "beam_size": args.beam_size} if args.beam_size else {}
-        translator = runner.load_translator(args.run, **settings)
+        translator = runs.load_translator(args.run, **settings)
         path = export.export(translator, args.base_dir, args.name, version=args.version)
-        print(f"exported {path}\nserve it with:\n  {runner.serving_command(os.path.dirname(path), args.name)}")
+        print(f"exported {path}\nserve it with:\n  {runs.serving_command(os.path.dirname(path), args.name)}")
     elif args.command == "plot":
         _require_dir(args.run, "a run directory")
-        attention = runner.plot_attention(args.run, args.sentence, args.output)
+        attention = runs.plot_attention(args.run, args.sentence, args.output)
         print(f"{args.sentence} → {attention.translation}\nwrote {args.output}")
     elif args.command == "experiment":
         from keras_attn import experiments
@@ -224,7 +252,7 @@ def main(argv=None):
         # name the path. KERAS_ATTN_DEBUG=1 shows the traceback.
         if os.environ.get("KERAS_ATTN_DEBUG"):
             raise
-        print(f"keras-attn {args.command}: error: {error}", file=sys.stderr)
+        print(f"keras-attn {args.command}: error: {in_flags(error)}", file=sys.stderr)
         return 2
     return 0
 

@@ -46,8 +46,8 @@ How the loop is built:
   moves in lock step), but it may only be extended with padding, at no cost.
 """
 
-import inspect
 import numbers
+import weakref
 
 import tensorflow as tf
 
@@ -65,17 +65,127 @@ _UNIFORM_BITS = 23
 # --------------------------------------------------------------------------- #
 
 
-def initial_state(model, source_ids, max_length):
-    """`model.initial_state(source_ids)`, sized for `max_length` tokens when the model's
-    state has a size (the Transformer's preallocated key/value cache); decoding
-    further than the size would write outside the cache."""
-    try:
-        sized = "max_length" in inspect.signature(model.initial_state).parameters
-    except (TypeError, ValueError):  # callables without a signature
-        sized = False
-    if sized:
-        return model.initial_state(source_ids, max_length=max_length)
-    return model.initial_state(source_ids)
+STRATEGIES = ("greedy", "beam", "sample")
+
+
+def decode(model, inputs, max_length=None, strategy="greedy", beam_size=4, length_penalty=0.6, temperature=1.0,
+           top_k=None, seed=None, **state_options):
+    """Runs one decoding strategy over `model`'s one-step contract, untraced.
+
+    The plain function behind `generate` and the serving graph: call it inside a
+    `tf.function` of your own (as `keras_attn.Translator.serving_fn` does), or use
+    `generate`, which keeps one traced copy per model and settings.
+
+    Args:
+        model: provides `initial_state(inputs, max_length=...)`, `step(token_ids,
+            state, index)` and `default_max_length(inputs)` (`keras_attn.models`'
+            `GenerativeModel` states this contract).
+        inputs: int ids `[B, T]`: the source of an encoder-decoder, the prompt of a
+            language model.
+        max_length: generated tokens at most, end token included (default: the
+            model's `default_max_length(inputs)`); a Python int or int32 scalar.
+        strategy: `"greedy"`, `"beam"` or `"sample"`.
+        beam_size, length_penalty: for `"beam"` (see `beam_search`).
+        temperature, top_k, seed: for `"sample"` (see `sample`).
+        **state_options: more arguments of the model's `initial_state` (e.g.
+            `use_cache=False` for a Transformer's uncached reference).
+
+    Returns:
+        The result dict every strategy returns (see the module docstring).
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"decode: strategy must be one of {STRATEGIES}, got {strategy!r}")
+    inputs = tf.convert_to_tensor(inputs, tf.int32)
+    if max_length is None:
+        max_length = model.default_max_length(inputs)
+    state = model.initial_state(inputs, max_length=max_length, **state_options)
+    batch_size = tf.shape(inputs)[0]
+    if strategy == "beam":
+        return beam_search(model.step, state, batch_size, max_length, beam_size=beam_size,
+                           length_penalty=length_penalty)
+    if strategy == "sample":
+        return sample(model.step, state, batch_size, max_length, temperature=temperature, top_k=top_k, seed=seed)
+    return greedy_search(model.step, state, batch_size, max_length)
+
+
+def generate(model, inputs, max_length=None, strategy="greedy", beam_size=4, length_penalty=0.6, temperature=1.0,
+             top_k=None, seed=None, **state_options):
+    """`decode` in a `tf.function` traced once per model, settings and input shape.
+
+    Every family's `generate` method lands here. The traced function is kept with
+    the model (see `generation_function`), so a second call with the same shapes
+    and settings runs the same graph instead of tracing again.
+
+    Args and returns: as `decode`; `max_length` given as a Python int is part of
+    the traced signature, as an int32 tensor it is not.
+    """
+    function = generation_function(model, strategy=strategy, beam_size=beam_size, length_penalty=length_penalty,
+                                   temperature=temperature, top_k=top_k, seed=seed, **state_options)
+    return function(tf.convert_to_tensor(inputs, tf.int32), max_length)
+
+
+def generation_function(model, **settings):
+    """The cached `tf.function` `(inputs, max_length) -> result` of `decode(model, **settings)`.
+
+    One function per model and settings, created on first use and kept as long as
+    the model lives; its `experimental_get_tracing_count()` tells how often it traced.
+    """
+    model_ref = weakref.ref(model)
+    return cached_function(model, ("decode", tuple(sorted(settings.items()))),
+                           lambda inputs, max_length: decode(model_ref(), inputs, max_length, **settings))
+
+
+def teacher_forced_attention(model, source_ids, target_in):
+    """The attention `[B, Tt, Ts]` of `model` fed the gold `target_in` through `step`.
+
+    Row `t` is the attention the model uses to predict target token `t` (the map to
+    compare with gold alignments). Traced once per model, for any shapes.
+
+    Args:
+        model: as in `decode`.
+        source_ids: int `[B, Ts]`.
+        target_in: int `[B, Tt]`, the start id followed by the gold target.
+    """
+    function = cached_function(model, ("teacher_forced_attention",), _teacher_forced_attention_fn(model),
+                               input_signature=[tf.TensorSpec([None, None], tf.int32)] * 2)
+    return function(tf.convert_to_tensor(source_ids, tf.int32), tf.convert_to_tensor(target_in, tf.int32))
+
+
+def _teacher_forced_attention_fn(model):
+    model_ref = weakref.ref(model)
+
+    def attend(source_ids, target_in):
+        model = model_ref()
+        steps = tf.shape(target_in)[1]
+        rows = tf.TensorArray(tf.float32, size=steps)
+
+        def body(t, state, rows):
+            _, state, attention = model.step(target_in[:, t], state, t)
+            return t + 1, state, rows.write(t, attention)
+
+        initial = (tf.constant(0), model.initial_state(source_ids, max_length=steps), rows)
+        _, _, rows = tf.while_loop(lambda t, *_: t < steps, body, initial)
+        return tf.transpose(rows.stack(), [1, 0, 2])
+
+    return attend
+
+
+# Traced functions per owner, dropped with the owner.
+_FUNCTIONS = weakref.WeakKeyDictionary()
+
+
+def cached_function(owner, key, python_function, input_signature=None, autograph=True):
+    """The `tf.function` of `python_function` kept for `owner` under `key`, made on first use.
+
+    Every generation graph of the project is traced here, once per owner (a model,
+    a `Translator`) and key (its settings), and then once per shape signature.
+    `python_function` must hold `owner` by a weak reference only (`weakref.ref`):
+    a function that referred to its owner would keep it alive.
+    """
+    functions = _FUNCTIONS.setdefault(owner, {})
+    if key not in functions:
+        functions[key] = tf.function(python_function, input_signature=input_signature, autograph=autograph)
+    return functions[key]
 
 
 def greedy_search(step_fn, state, batch_size, max_length, start_id=START_ID, end_id=END_ID):

@@ -35,7 +35,7 @@ import keras
 import tensorflow as tf
 
 from keras_attn import translator as translator_lib
-from keras_attn.data import vocabulary as vocab_lib
+from keras_attn.tokenizers import vocabulary as vocab_lib
 from keras_attn.version import __version__
 
 SIGNATURE_NAME = "serving_default"
@@ -106,7 +106,7 @@ def export(translator, base_dir, name, version=None, warmup_texts=None):
     temp = os.path.join(model_dir, f"{_TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}")
     os.mkdir(temp)
     try:
-        _write_saved_model(translator, temp, name, version, warmup_texts)
+        write_saved_model(translator, temp, name, version, warmup_texts)
         # `os.rename` onto an existing empty folder would replace it: check again
         # right before, in case another exporter took the version meanwhile.
         if os.path.exists(final):
@@ -118,8 +118,12 @@ def export(translator, base_dir, name, version=None, warmup_texts=None):
     return final
 
 
-def _write_saved_model(translator, path, name, version, warmup_texts):
-    """Writes the complete SavedModel (graph, assets, metadata, warmup) into `path`."""
+def write_saved_model(translator, path, name, version, warmup_texts):
+    """Writes the complete SavedModel (graph, assets, metadata, warmup) into the folder `path`.
+
+    `export` calls it on a temporary folder that it then renames into place; call
+    `export`, not this, to publish a version.
+    """
     # Inside the temp folder, so a killed export leaves nothing else behind.
     vocab_dir = os.path.join(path, "vocabularies.tmp")
     os.mkdir(vocab_dir)

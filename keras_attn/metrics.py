@@ -4,7 +4,7 @@ Every function takes plain Python strings or index pairs (and numpy arrays for
 attention maps), so the module never imports Keras or TensorFlow itself and can
 score decoded output offline.
 
-Texts are expected to be normalised by `keras_attn.data.text.normalize` already:
+Texts are expected to be normalised by `keras_attn.tokenizers.normalize` already:
 lowercase, punctuation split off as separate tokens, single spaces. The functions
 only collapse runs of whitespace; they neither lowercase nor re-tokenize.
 """

@@ -7,19 +7,17 @@ over the model's one-step contract (`initial_state` / `step`, see
 `keras_attn.export.export` writes the very same graph into a SavedModel, so an
 exported model and the Python object give the same translations.
 
-Nothing here depends on a particular model family: the model only has to provide
-`initial_state(source_ids)` and `step(token_ids, state, index)`. Two optional model
-attributes are honoured if present: `max_decode_length` (a cap on the generated
-length, e.g. the size of a key/value cache) and `max_source_length` (a cap on the
-source length, e.g. a positional table). A model whose `initial_state` takes a
-`max_length` argument (e.g. the Transformer, to size its key/value cache) gets the
-translator's `max_length`.
+Nothing here depends on a particular model family: the model is a
+`keras_attn.models.GenerativeModel`, whose contract (`initial_state(source_ids,
+max_length)`, `step(token_ids, state, index)`, and the caps `max_decode_length` and
+`max_source_length`) is all the translator uses.
 """
 
 import json
 import numbers
 import os
 import typing
+import weakref
 
 import keras
 import numpy as np
@@ -27,8 +25,8 @@ import tensorflow as tf
 
 from keras_attn import data
 from keras_attn import decoding
-from keras_attn import models  # noqa: F401  (registers the model classes for `load`)
-from keras_attn.data import vocabulary as vocab_lib
+from keras_attn import models
+from keras_attn.tokenizers import vocabulary as vocab_lib
 from keras_attn.version import __version__
 
 STRATEGIES = ("greedy", "beam")
@@ -67,17 +65,17 @@ class Translator:
     translates to "" (score 0, no target tokens) whatever the model would emit.
 
     Args:
-        model: a `keras.Model` with `initial_state(source_ids)` and
-            `step(token_ids, state, index)`, e.g. from `keras_attn.models.seq2seq`.
+        model: a `keras_attn.models.GenerativeModel` (the one-step contract),
+            e.g. from `keras_attn.models.seq2seq` or `transformer`.
         source_tokenizer: a `keras_attn.data.Tokenizer` for the source language.
         target_tokenizer: a `keras_attn.data.Tokenizer` for the target language.
         strategy: `"greedy"` or `"beam"`.
         beam_size: beams for `strategy="beam"` (an int >= 1).
         length_penalty: GNMT length penalty alpha >= 0 for beam search.
         max_length: maximum generated tokens, "[END]" included; capped at
-            `model.max_decode_length` if the model defines it.
+            the model's `max_decode_length` when it has one.
         max_source_length: maximum source tokens, "[END]" included (longer inputs
-            are truncated); capped at `model.max_source_length` if defined.
+            are truncated); capped at the model's `max_source_length` when it has one.
 
     Example:
 
@@ -98,13 +96,12 @@ class Translator:
         max_length=50,
         max_source_length=64,
     ):
-        for argument, method in (("initial_state", model), ("step", model)):
-            if not callable(getattr(method, argument, None)):
-                raise ValueError(
-                    f"Translator: `model` must provide the one-step contract "
-                    f"`initial_state(source_ids)` and `step(token_ids, state, index)`; "
-                    f"{type(model).__name__} has no `{argument}` method."
-                )
+        if not isinstance(model, models.GenerativeModel):
+            raise ValueError(
+                "Translator: `model` must provide the one-step contract of keras_attn.models.GenerativeModel "
+                f"(`initial_state(source_ids, max_length)` and `step(token_ids, state, index)`), e.g. a model "
+                f"from keras_attn.models.seq2seq or transformer; got a {type(model).__name__}."
+            )
         for argument, tokenizer in (("source_tokenizer", source_tokenizer), ("target_tokenizer", target_tokenizer)):
             if not isinstance(tokenizer, data.Tokenizer):
                 raise ValueError(
@@ -130,9 +127,8 @@ class Translator:
         # What was asked for is kept (for `save`); what is used is capped by the model.
         self.requested_max_length = int(max_length)
         self.requested_max_source_length = int(max_source_length)
-        self.max_length = _capped(max_length, getattr(model, "max_decode_length", None))
-        self.max_source_length = _capped(max_source_length, getattr(model, "max_source_length", None))
-        self._functions = {}
+        self.max_length = _capped(max_length, model.max_decode_length)
+        self.max_source_length = _capped(max_source_length, model.max_source_length)
 
     # Settings -------------------------------------------------------------------
 
@@ -193,14 +189,9 @@ class Translator:
         source_ids = tf.concat([pieces, tf.RaggedTensor.from_tensor(end)], axis=1).to_tensor(vocab_lib.PAD_ID)
         source_mask = tf.not_equal(source_ids, vocab_lib.PAD_ID)
 
-        state = decoding.initial_state(self.model, source_ids, self.max_length)
-        if beam_size == 1:
-            result = decoding.greedy_search(self.model.step, state, batch_size, self.max_length)
-        else:
-            result = decoding.beam_search(
-                self.model.step, state, batch_size, self.max_length,
-                beam_size=beam_size, length_penalty=self.length_penalty,
-            )
+        strategy = "greedy" if beam_size == 1 else "beam"
+        result = decoding.decode(self.model, source_ids, self.max_length, strategy=strategy, beam_size=beam_size,
+                                 length_penalty=self.length_penalty)
 
         lengths = tf.where(empty, 0, result["lengths"])
         # The longest hypothesis of the batch (0 for an all-empty or empty batch).
@@ -222,13 +213,11 @@ class Translator:
     def _function(self, beam_size):
         """The traced `serving_fn` for one beam width (traced once, for any batch)."""
         beam_size = self.effective_beam_size(beam_size)
-        if beam_size not in self._functions:
-            self._functions[beam_size] = tf.function(
-                lambda text: self.serving_fn(text, beam_size),
-                input_signature=[tf.TensorSpec([None], tf.string, name="text")],
-                autograph=False,
-            )
-        return self._functions[beam_size]
+        translator = weakref.ref(self)
+        return decoding.cached_function(
+            self, ("serving_fn", beam_size), lambda text: translator().serving_fn(text, beam_size),
+            input_signature=[tf.TensorSpec([None], tf.string, name="text")], autograph=False,
+        )
 
     def run(self, sentences, beam_size=None):
         """Runs the translation graph on a list of strings; returns numpy outputs.
@@ -388,9 +377,9 @@ class Translator:
 
 def _token_strings(tokenizer, ids):
     """Token strings of an id tensor, in-graph, through the tokenizer's own table."""
-    # The id → token table is the one `detokenize` uses, so in an export it reads
+    # `lookup_tokens` reads the table `detokenize` uses, so in an export it reads
     # the same vocabulary asset; `ids_to_tokens` is its Python-only counterpart.
-    return tokenizer._id_to_token_table.lookup(tf.cast(ids, tf.int64))
+    return tokenizer.lookup_tokens(ids)
 
 
 def _fit_width(attention, width):

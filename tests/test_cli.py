@@ -1,4 +1,5 @@
-"""keras-attn: every subcommand's happy path (tiny budgets) and its user errors."""
+"""keras-attn: every subcommand's happy path (tiny budgets) and its user errors (hostile
+input and unwritable outputs included: marker `fault`)."""
 
 import json
 import os
@@ -9,15 +10,12 @@ import pytest
 
 from keras_attn import cli
 from keras_attn import experiments
-from keras_attn import runner
+from keras_attn import runs
+from tests.testing import run_cli
+from tests.testing import save_untrained_run
+from tests.testing import write_tsv
 
 TINY = ["--size", "200", "--epochs", "1", "--max-length", "32", "--set", "units=16", "--set", "embedding_dim=8"]
-
-
-def run(capsys, *argv):
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -37,39 +35,39 @@ def test_train_writes_a_complete_run(run_dir):
 
 
 def test_a_finished_run_is_not_retrained_and_changed_arguments_are_refused(run_dir, capsys):
-    code, _, err = run(capsys, "train", "--model", "tiny_bahdanau", "--output-dir", run_dir, *TINY)
+    code, _, err = run_cli(capsys, "train", "--model", "tiny_bahdanau", "--output-dir", run_dir, *TINY)
     assert code == 2 and "finished run" in err and "--overwrite" in err
     record_path = os.path.join(run_dir, "run.json")
     record = json.load(open(record_path))
     try:
         json.dump({**record, "finished": False}, open(record_path, "w"))
-        code, _, err = run(capsys, "train", "--model", "tiny_bahdanau", "--output-dir", run_dir, *TINY[:-2])
+        code, _, err = run_cli(capsys, "train", "--model", "tiny_bahdanau", "--output-dir", run_dir, *TINY[:-2])
         assert code == 2 and "other arguments (overrides)" in err
     finally:
         json.dump(record, open(record_path, "w"))
 
 
 def test_evaluate_translate_plot_and_export(run_dir, tmp_path, capsys):
-    code, out, _ = run(capsys, "evaluate", run_dir, "--size", "20")
+    code, out, _ = run_cli(capsys, "evaluate", run_dir, "--size", "20")
     assert code == 0
     scores = dict(line.split(": ") for line in out.strip().splitlines())
     assert scores["sentences"] == "20" and 0 <= float(scores["bleu"]) <= 100 and 0 <= float(scores["aer"]) <= 1
 
-    code, out, _ = run(capsys, "translate", run_dir, "나는 밥을 먹었다", "")
+    code, out, _ = run_cli(capsys, "translate", run_dir, "나는 밥을 먹었다", "")
     translations = out.split("\n")[:2]
     assert code == 0 and translations[1] == ""
 
     png = str(tmp_path / "heatmap.png")
-    code, out, _ = run(capsys, "plot", run_dir, "나는 밥을 먹었다", "--output", png)
+    code, out, _ = run_cli(capsys, "plot", run_dir, "나는 밥을 먹었다", "--output", png)
     assert code == 0 and os.path.getsize(png) > 1000 and "→" in out
 
     base = str(tmp_path / "saved_models")
-    code, out, _ = run(capsys, "export", run_dir, "--name", "ko_en", "--base-dir", base)
+    code, out, _ = run_cli(capsys, "export", run_dir, "--name", "ko_en", "--base-dir", base)
     assert code == 0 and os.path.isfile(os.path.join(base, "ko_en", "1", "saved_model.pb"))
     assert "docker run" in out and "MODEL_NAME=ko_en" in out
-    code, out, _ = run(capsys, "translate", os.path.join(base, "ko_en", "1"), "나는 밥을 먹었다")
+    code, out, _ = run_cli(capsys, "translate", os.path.join(base, "ko_en", "1"), "나는 밥을 먹었다")
     assert code == 0 and out.split("\n")[0] == translations[0]  # the SavedModel agrees with the run
-    code, _, err = run(capsys, "export", run_dir, "--name", "ko_en", "--base-dir", base, "--version", "1")
+    code, _, err = run_cli(capsys, "export", run_dir, "--name", "ko_en", "--base-dir", base, "--version", "1")
     assert code == 2 and "exists" in err
 
 
@@ -103,6 +101,7 @@ def test_train_resumes_an_interrupted_run(tmp_path, capsys):
         (["train", "--tsv", "{tmp}/missing.tsv", "--output-dir", "{tmp}/r"], "no such file"),
         (["train", "--data", "klingon", "--output-dir", "{tmp}/r"], "unknown data set"),
         (["train", "--set", "units", "--output-dir", "{tmp}/r"], "expected KEY=VALUE"),
+        (["train", "--set", "unit=3", "--output-dir", "{tmp}/r"], "takes no argument unit; valid preset arguments"),
         (["train", "--output-dir", "/proc/keras_attn_run"], "cannot write there"),
         (["evaluate", "{tmp}/missing"], "no such directory"),
         (["evaluate", "{tmp}"], "no trained translator"),
@@ -112,8 +111,21 @@ def test_train_resumes_an_interrupted_run(tmp_path, capsys):
 )
 def test_user_errors_are_one_line_without_traceback(argv, message, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("KERAS_ATTN_DEBUG", raising=False)
-    code, _, err = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    code, _, err = run_cli(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_bad_preset_argument_leaves_nothing_on_disk(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "train", "--set", "unit=3", "--output-dir", str(tmp_path / "r"))
+    assert code == 2 and "units" in err and len(err.strip().splitlines()) == 1
+    assert not os.path.exists(tmp_path / "r")
+
+
+def test_library_errors_are_said_in_flags():
+    error = runs.RunError("lower `batch_size` or pass `overwrite=True`.", "train_size", 8)
+    assert str(error) == "train_size=8: lower `batch_size` or pass `overwrite=True`."
+    assert cli.in_flags(error) == "--size 8: lower --batch-size or pass --overwrite."
+    assert cli.in_flags(ValueError("`units` must be positive")) == "`units` must be positive"
 
 
 def test_argument_errors_and_help(capsys):
@@ -128,7 +140,7 @@ def test_argument_errors_and_help(capsys):
 
 
 def test_presets_and_experiment_call_the_library(capsys, monkeypatch, tmp_path):
-    code, out, _ = run(capsys, "presets")
+    code, out, _ = run_cli(capsys, "presets")
     assert code == 0 and "transformer_base" in out and "tiny_bahdanau" in out
     calls = {}
 
@@ -138,40 +150,26 @@ def test_presets_and_experiment_call_the_library(capsys, monkeypatch, tmp_path):
                  "train_seconds": 1.0, "exact_match": 1.0, "bleu": 100.0, "aer": None}]
 
     monkeypatch.setattr(experiments, "bottleneck_experiment", fake_experiment)
-    code, out, _ = run(capsys, "experiment", "bottleneck", "--epochs", "2", "--output-dir", str(tmp_path))
+    code, out, _ = run_cli(capsys, "experiment", "bottleneck", "--epochs", "2", "--output-dir", str(tmp_path))
     assert code == 0 and calls["settings"] == {"verbose": 2, "processes": 2, "epochs": 2}
     assert os.path.exists(tmp_path / "bottleneck.md") and "wrote" in out
 
 
-@pytest.mark.slow
-def test_quickstart_smoke_leaves_servable_saved_models(tmp_path, capsys):
-    from tests import export_helpers
-
-    results = runner.quickstart(str(tmp_path / "runs"), str(tmp_path / "saved_models"), smoke=True, verbose=0)
-    out = capsys.readouterr().out
-    assert set(results) == set(runner.QUICKSTART_MODELS)
-    assert "나는 밥을 먹었다  →" in out and "docker run" in out
-    paths = [result["saved_model"] for result in results.values()]
-    for result in results.values():
-        assert os.path.getsize(result["heatmap"]) > 1000
-    fresh = export_helpers.run_fresh_process(paths, [["나는 밥을 먹었다", ""]], str(tmp_path))
-    for result, path in zip(results.values(), paths):
-        assert fresh["outputs"][path][0]["translation"]["value"] == [result["samples"]["나는 밥을 먹었다"], ""]
+@pytest.fixture(scope="module")
+def untrained_run_dir(tmp_path_factory):
+    """A run directory holding an (untrained) saved translator: enough to evaluate/plot."""
+    return save_untrained_run(tmp_path_factory.mktemp("hardening"))
 
 
-def test_train_uses_xla_for_recurrent_models_only(tmp_path, monkeypatch):
-    from keras_attn import models
+@pytest.mark.fault
+def test_evaluate_on_an_empty_corpus_is_a_clear_error(untrained_run_dir, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "evaluate", untrained_run_dir, "--tsv", write_tsv(tmp_path, "empty"))
+    assert code == 2 and "evaluation corpus is empty" in err
 
-    assert all(runner.xla_wins(name) == (spec["builder"] == "seq2seq") for name, spec in models.presets.PRESETS.items())
-    compiled = {}
-    original = runner._compile
 
-    def record(model, preset, *args, jit_compile=True):
-        compiled[preset] = jit_compile
-        return original(model, preset, *args, jit_compile=jit_compile)
-
-    monkeypatch.setattr(runner, "_compile", record)
-    tiny = ["--size", "64", "--epochs", "1", "--max-length", "16", "--set", "num_layers=1", "--set", "d_model=8",
-            "--set", "d_ff=8", "--set", "num_heads=2"]
-    assert cli.main(["train", "--model", "tiny_transformer", "--output-dir", str(tmp_path / "t"), *tiny]) == 0
-    assert compiled == {"tiny_transformer": False}
+@pytest.mark.fault
+def test_an_unwritable_plot_is_a_clear_error(untrained_run_dir, capsys, monkeypatch):
+    monkeypatch.delenv("KERAS_ATTN_DEBUG", raising=False)
+    code, _, err = run_cli(capsys, "plot", untrained_run_dir, "나는 밥을 먹었다", "--output",
+                           "/proc/keras_attn/heatmap.png")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -648,3 +648,41 @@ def test_length_penalty_formula():
     np.testing.assert_allclose(
         decoding.gnmt_length_penalty(lengths, 0.6).numpy(), expected, rtol=1e-6
     )
+
+
+def test_teacher_forced_attention_follows_the_step_contract():
+    from keras_attn import models
+
+    model = models.seq2seq(12, 9, cell="gru", units=8, embedding_dim=4, bidirectional=True)
+    source = np.array([[4, 5, 6, 2], [7, 2, 0, 0]], "int32")
+    target_in = np.array([[1, 4, 5], [1, 6, 0]], "int32")
+    weights = decoding.teacher_forced_attention(model, source, target_in).numpy()
+    assert weights.shape == (2, 3, 4)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
+    assert np.all(weights[1, :, 2:] == 0)  # padding gets no weight
+    # Row t is the attention of the step fed target_in[:, t].
+    state = model.initial_state(source)
+    for t in range(3):
+        _, state, attention = model.step(target_in[:, t], state, t)
+        np.testing.assert_allclose(weights[:, t], attention, atol=1e-6)
+
+
+def test_decode_sizes_the_transformer_cache_to_the_decoding_length():
+    """Decoding 70 tokens from a 3-token source must not run past the KV cache
+    (whose default size is the source length + 50)."""
+    from keras_attn import models
+
+    model = models.transformer(12, 12, num_layers=1, d_model=8, num_heads=2, d_ff=16)
+    logits = model.get_layer("logits")
+    bias = logits.get_weights()[1]
+    bias[decoding.END_ID] = -1e4  # never ends: every sentence decodes the full length
+    logits.set_weights([logits.get_weights()[0], bias])
+    source = np.array([[5, 6, decoding.END_ID]], "int32")
+    assert model.initial_state(source, max_length=70)["layers"][0]["self_key"].shape[2] == 70
+    result = decoding.generate(model, source, tf.constant(70))
+    assert result["tokens"].shape == (1, 70)
+
+
+def test_decode_refuses_an_unknown_strategy():
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        decoding.decode(None, [[1]], strategy="nucleus")

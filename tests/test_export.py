@@ -1,8 +1,12 @@
 """Tests of keras_attn.export: the SavedModel, its signature, ops, layout and atomicity.
 
 Every exported family is checked in ONE fresh Python process that imports only
-tensorflow and tensorflow_text (tests/export_helpers.py): it lists the graph's ops
+tensorflow and tensorflow_text (tests/testing/translators.py): it lists the graph's ops
 and runs the signature through the TF1 loader, as TF Serving would.
+
+Marker `fault`: exports that fail (unwritable folder, disk full) leave nothing behind,
+and a loaded SavedModel called from many threads with odd inputs gives the
+single-threaded answers, without errors or leaks.
 """
 
 import hashlib
@@ -21,7 +25,17 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from keras_attn import export as export_lib
-from tests import export_helpers as helpers
+from tests.testing import answers
+from tests.testing import available_families
+from tests.testing import hammer
+from tests.testing import LOAD_TEXTS
+from tests.testing import rss_bytes
+from tests.testing import run_cli
+from tests.testing import run_fresh_process
+from tests.testing import save_untrained_run
+from tests.testing import trained_copy_translator
+from tests.testing import transformer_builder
+from tests.testing import untrained_translator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NORMAL = ["나는 밥을 먹었다", "그녀는 말을 탔어", "오늘 음악이 쉬울 거야 !"]
@@ -47,8 +61,8 @@ TEXT_OPS_EXPECTED = {"NormalizeUTF8", "WordpieceTokenizeWithOffsets"}
 def exports(tmp_path_factory):
     """Each available family (untrained) and the trained copy model, exported once."""
     base = tmp_path_factory.mktemp("saved_models")
-    translators = {family: helpers.untrained_translator(family) for family in helpers.available_families()}
-    translators["trained_copy"] = helpers.trained_copy_translator()
+    translators = {family: untrained_translator(family) for family in available_families()}
+    translators["trained_copy"] = trained_copy_translator()
     paths = {name: export_lib.export(translator, base, name) for name, translator in translators.items()}
     return {"base": base, "translators": translators, "paths": paths}
 
@@ -66,16 +80,16 @@ def fresh(exports, tmp_path_factory):
     module = WithPyFunction()
     tf.saved_model.save(module, control, signatures={"serving_default": module.serve})
     batches = list(BAD_BATCHES.values()) + [["1 2 3", "4 0 9 9", "", "7 7"]]
-    result = helpers.run_fresh_process(
+    result = run_fresh_process(
         list(exports["paths"].values()), batches, str(tmp_path_factory.mktemp("fresh")), list_only=[control]
     )
     return {"result": result, "batches": batches, "control": control}
 
 
 def test_transformer_family_is_covered():
-    if helpers.transformer_builder() is None:
+    if transformer_builder() is None:
         pytest.skip("keras_attn.models.transformer does not exist in this checkout yet")
-    assert "transformer" in helpers.available_families()
+    assert "transformer" in available_families()
 
 
 def test_fresh_tf1_loader_gives_the_same_translations(exports, fresh):
@@ -257,9 +271,9 @@ def test_stale_temp_dirs_are_removed_but_live_ones_kept(exports, tmp_path):
 KILLED_EXPORTER = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
-from tests import export_helpers
+from tests.testing import untrained_translator
 from keras_attn import export
-translator = export_helpers.untrained_translator("fixed_context")
+translator = untrained_translator("fixed_context")
 print("exporting", flush=True)
 export.export(translator, sys.argv[2], "model")
 print("finished", flush=True)
@@ -309,3 +323,73 @@ def test_write_model_config(tmp_path):
         export_lib.write_model_config(path, [("a", "/a"), ("a", "/b")])
     with pytest.raises(ValueError, match="string pairs"):
         export_lib.write_model_config(path, [("a",)])
+
+
+# Failures: nothing half-written is left ---------------------------------------------
+
+
+@pytest.mark.fault
+def test_failed_exports_are_clear_errors_and_leave_nothing(tmp_path, capsys, monkeypatch):
+    run_dir = save_untrained_run(tmp_path)
+    monkeypatch.delenv("KERAS_ATTN_DEBUG", raising=False)
+    code, _, err = run_cli(capsys, "export", run_dir, "--name", "m", "--base-dir", "/proc/keras_attn_models")
+    assert code == 2 and "/proc/keras_attn_models" in err and len(err.strip().splitlines()) == 1
+
+    # A failure in the middle of writing the SavedModel (disk full): no version folder,
+    # no temporary folder left behind, one line on stderr.
+    base = tmp_path / "saved_models"
+    write = export_lib.write_saved_model
+
+    def disk_full_at_the_end(translator, path, *args):
+        write(translator, path, *args)  # a complete SavedModel in the temp folder...
+        raise OSError(28, "No space left on device")  # ...then the last write fails
+
+    monkeypatch.setattr(export_lib, "write_saved_model", disk_full_at_the_end)
+    code, _, err = run_cli(capsys, "export", run_dir, "--name", "m", "--base-dir", str(base))
+    assert code == 2 and "No space left on device" in err and len(err.strip().splitlines()) == 1
+    assert os.listdir(base / "m") == []
+
+
+# Concurrent requests: many threads calling one loaded SavedModel, in-process -----------
+#
+# A tiny translator of each decoding kind (greedy fixed-context, beam-search Transformer)
+# is exported once; the test loads the SavedModel, records single-threaded answers for a
+# set of inputs, then lets several threads call `serving_default` on random batches of
+# those inputs for a bounded time. Every concurrent answer must equal the single-threaded
+# one, no call may fail, and RSS may not keep growing (a leak per request would show
+# after thousands of calls). benchmarks/serving_soak.py runs the same loop longer.
+
+THREADS = 4
+SECONDS = float(os.environ.get("KERAS_ATTN_LOAD_SECONDS", 5))
+
+
+@pytest.fixture(scope="module", params=["fixed_context", "transformer"])
+def serving(request, tmp_path_factory):
+    family = request.param
+    if family not in available_families():
+        pytest.skip(f"{family} is not in this checkout")
+    base = str(tmp_path_factory.mktemp("load"))
+    path = export_lib.export(untrained_translator(family), base, family)
+    return family, tf.saved_model.load(path).signatures["serving_default"]
+
+
+@pytest.mark.fault
+def test_concurrent_requests_match_single_threaded_answers_without_errors_or_leaks(serving):
+    family, serve = serving
+    expected = {text: answers(serve(text=tf.constant([text]))) for text in LOAD_TEXTS}
+    # The batched single-threaded answer agrees with the batch-of-one answers: the
+    # row-by-row comparison under load is then a fair one.
+    together = answers(serve(text=tf.constant(LOAD_TEXTS)))
+    assert list(together["translation"]) == [expected[t]["translation"][0] for t in LOAD_TEXTS]
+    hammer(serve, expected, threads=2, seconds=1)  # warm-up: graphs traced, pools grown
+    before = rss_bytes()
+    figures = hammer(serve, expected, THREADS, SECONDS)
+    after = rss_bytes()
+    print(f"\n{family}: {figures['requests']} requests from {THREADS} threads in {SECONDS:.0f} s, "
+          f"{len(figures['errors'])} errors, {len(figures['mismatches'])} mismatches, "
+          f"RSS {before / 2**20:.0f} → {after / 2**20:.0f} MiB")
+    assert figures["errors"] == [] and figures["mismatches"] == []
+    assert figures["requests"] >= THREADS * 5, figures["requests"]
+    # A leak of even 1 KiB per request would pass unnoticed at this scale, but a
+    # per-request tensor or graph leak (≥ 100 KiB each) would exceed 64 MiB.
+    assert after - before < 64 * 2**20, (before, after)

@@ -31,7 +31,7 @@ from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from keras_attn import export as export_lib
 from keras_attn import serving
-from tests import export_helpers as helpers
+from tests.testing import untrained_translator
 
 MODEL = "ko_en"
 VERSION = 3
@@ -41,7 +41,7 @@ _PATH = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    translator = helpers.untrained_translator("fixed_context")
+    translator = untrained_translator("fixed_context")
     path = export_lib.export(translator, tmp_path_factory.mktemp("serving"), MODEL, version=VERSION)
     signature = tf.saved_model.load(path).signatures["serving_default"]
     return {"translator": translator, "signature": signature}

@@ -10,24 +10,25 @@ from keras_attn import decoding
 from keras_attn import models
 from keras_attn import viz
 from keras_attn.translator import Translator
-from tests import export_helpers as helpers
+from tests.testing import trained_copy_translator
+from tests.testing import untrained_translator
 
 SENTENCES = ["나는 밥을 먹었다", "그녀는 말을 탔어", "오늘 음악이 쉬울 거야 !", "없는단어 밥을"]
 
 
 @pytest.fixture(scope="module")
 def luong():
-    return helpers.untrained_translator("luong")
+    return untrained_translator("luong")
 
 
 @pytest.fixture(scope="module")
 def word_translator():
-    return helpers.untrained_translator("fixed_context")
+    return untrained_translator("fixed_context")
 
 
 @pytest.fixture(scope="module")
 def trained():
-    return helpers.trained_copy_translator()
+    return trained_copy_translator()
 
 
 def test_is_exported_from_the_package():
@@ -41,7 +42,7 @@ def test_trained_copy_model_translates(trained):
 
 @pytest.mark.parametrize("family", ["fixed_context", "bahdanau", "luong"])
 def test_empty_and_blank_inputs_translate_to_empty(family):
-    translator = helpers.untrained_translator(family)
+    translator = untrained_translator(family)
     assert translator.translate([""]) == [""]
     assert translator.translate(["", "  \t\n", SENTENCES[0]])[:2] == ["", ""]
     assert translator.translate([]) == []

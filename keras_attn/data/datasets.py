@@ -14,12 +14,12 @@ import random
 import numpy as np
 import tensorflow as tf
 
-from keras_attn.data.algorithmic import AdditionTask
-from keras_attn.data.algorithmic import CopyTask
-from keras_attn.data.algorithmic import ReverseTask
-from keras_attn.data.algorithmic import SortTask
-from keras_attn.data.dates import DatesTask
-from keras_attn.data.ko_en import KoEnTask
+from keras_attn.data.corpora.algorithmic import AdditionTask
+from keras_attn.data.corpora.algorithmic import CopyTask
+from keras_attn.data.corpora.algorithmic import ReverseTask
+from keras_attn.data.corpora.algorithmic import SortTask
+from keras_attn.data.corpora.dates import DatesTask
+from keras_attn.data.corpora.ko_en import KoEnTask
 from keras_attn.data.splits import check_split
 from keras_attn.data.splits import split_of
 

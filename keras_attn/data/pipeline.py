@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from keras_attn.data import vocabulary as vocab_lib
+from keras_attn.tokenizers import vocabulary as vocab_lib
 
 DEFAULT_BUCKET_BOUNDARIES = (8, 16, 32, 64, 128)
 _TOKENIZE_BATCH = 256

@@ -11,7 +11,7 @@ import warnings
 
 import tensorflow as tf
 
-from keras_attn.data import text as text_lib
+from keras_attn.tokenizers import text as text_lib
 
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

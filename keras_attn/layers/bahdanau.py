@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_attn.layers import checks
+from keras_attn.layers.initializers import clone_initializer
 from keras_attn.layers.attention_mechanism import AttentionMechanism
 
 
@@ -28,7 +29,7 @@ class BahdanauAttention(AttentionMechanism):
         normalize: use the weight-normalised form of `v` (adds a scalar weight `g`).
         use_bias: add the bias `b` inside the tanh.
         dropout: dropout rate on the attention weights during training.
-        kernel_initializer: initializer of `W_q`, `W_k` and `v`.
+        kernel_initializer: initializer of `W_q`, `W_k` and `v` (one copy each).
         bias_initializer: initializer of `b`.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
@@ -63,9 +64,7 @@ class BahdanauAttention(AttentionMechanism):
         **kwargs,
     ):
         super().__init__(dropout=dropout, **kwargs)
-        checks.check_argument(
-            self, "units", units, isinstance(units, int) and units > 0, "a positive int"
-        )
+        checks.check_positive_int(self, "units", units)
         self.units = units
         self.normalize = bool(normalize)
         self.use_bias = bool(use_bias)
@@ -74,18 +73,18 @@ class BahdanauAttention(AttentionMechanism):
 
     def build_score(self, query_dim, key_dim):
         self.query_kernel = self.add_weight(
-            name="query_kernel", shape=(query_dim, self.units), initializer=self.kernel_initializer
+            name="query_kernel", shape=(query_dim, self.units), initializer=clone_initializer(self.kernel_initializer)
         )
         self.key_kernel = self.add_weight(
-            name="key_kernel", shape=(key_dim, self.units), initializer=self.kernel_initializer
+            name="key_kernel", shape=(key_dim, self.units), initializer=clone_initializer(self.kernel_initializer)
         )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                name="bias", shape=(self.units,), initializer=self.bias_initializer
+                name="bias", shape=(self.units,), initializer=clone_initializer(self.bias_initializer)
             )
         self.attention_v = self.add_weight(
-            name="attention_v", shape=(self.units,), initializer=self.kernel_initializer
+            name="attention_v", shape=(self.units,), initializer=clone_initializer(self.kernel_initializer)
         )
         self.attention_g = None
         if self.normalize:

@@ -42,3 +42,23 @@ def check_argument(layer_or_class, argument, value, condition, expected):
         return
     name = layer_or_class if isinstance(layer_or_class, str) else type(layer_or_class).__name__
     raise ValueError(f"{name}: `{argument}` must be {expected}, got {value!r}.")
+
+
+def is_positive_int(value):
+    """True for a Python int > 0 (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def check_positive_int(layer_or_class, argument, value, allow_none=False):
+    """Raises `ValueError` unless `value` is a positive int (or `None` with `allow_none`)."""
+    if allow_none:
+        check_argument(layer_or_class, argument, value, value is None or is_positive_int(value),
+                       "None or a positive int")
+    else:
+        check_argument(layer_or_class, argument, value, is_positive_int(value), "a positive int")
+
+
+def check_rate(layer_or_class, argument, value):
+    """Raises `ValueError` unless `value` is a number in [0, 1) (a dropout rate)."""
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value < 1.0
+    check_argument(layer_or_class, argument, value, valid, "a float in [0, 1)")

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_attn.layers import checks
+from keras_attn.layers.initializers import clone_initializer
 from keras_attn.layers.attention_mechanism import AttentionMechanism
 
 _SCORES = ("dot", "general", "concat")
@@ -27,7 +28,7 @@ class LuongAttention(AttentionMechanism):
             Not used by the other scores.
         scale: multiply the score by a learned scalar `g` (initialised to 1).
         dropout: dropout rate on the attention weights during training.
-        kernel_initializer: initializer of `W` and `v`.
+        kernel_initializer: initializer of `W` and `v` (one copy each).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments and returns are those of `AttentionMechanism`: `query` `[B, Dq]`
@@ -58,13 +59,7 @@ class LuongAttention(AttentionMechanism):
     ):
         super().__init__(dropout=dropout, **kwargs)
         checks.check_argument(self, "score", score, score in _SCORES, f"one of {_SCORES}")
-        checks.check_argument(
-            self,
-            "units",
-            units,
-            units is None or (isinstance(units, int) and units > 0),
-            "None or a positive int",
-        )
+        checks.check_positive_int(self, "units", units, allow_none=True)
         self.score_mode = score
         self.units = units
         self.scale = bool(scale)
@@ -80,15 +75,16 @@ class LuongAttention(AttentionMechanism):
         self._query_dim = query_dim
         if self.score_mode == "general":
             self.kernel = self.add_weight(
-                name="kernel", shape=(query_dim, key_dim), initializer=self.kernel_initializer
+                name="kernel", shape=(query_dim, key_dim), initializer=clone_initializer(self.kernel_initializer)
             )
         elif self.score_mode == "concat":
             units = self.units or query_dim
             self.kernel = self.add_weight(
-                name="kernel", shape=(query_dim + key_dim, units), initializer=self.kernel_initializer
+                name="kernel", shape=(query_dim + key_dim, units),
+                initializer=clone_initializer(self.kernel_initializer),
             )
             self.attention_v = self.add_weight(
-                name="attention_v", shape=(units,), initializer=self.kernel_initializer
+                name="attention_v", shape=(units,), initializer=clone_initializer(self.kernel_initializer)
             )
         self.attention_g = None
         if self.scale:

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_attn.layers import checks
+from keras_attn.layers.initializers import clone_initializer
 from keras_attn.layers.masking import merge_masks
 from keras_attn.layers.masking import sequence_mask_to_rows_and_columns
 from keras_attn.layers.scaled_dot_product import ScaledDotProductAttention
@@ -31,8 +32,9 @@ class MultiHeadAttention(keras.layers.Layer):
         output_dim: size of the output; defaults to the query's feature size.
         dropout: dropout rate on the attention weights during training.
         use_bias: whether the projections have biases.
-        kernel_initializer: initializer of the four kernels.
-        bias_initializer: initializer of the four biases.
+        kernel_initializer: initializer of the four kernels; each kernel gets its
+            own copy, with keras' fan axes (so the spread matches keras' layer).
+        bias_initializer: initializer of the four biases (one copy each).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -42,7 +44,8 @@ class MultiHeadAttention(keras.layers.Layer):
         query_mask: `[B, Tq]`; a padded query gets zero weights (its output is the
             output bias).
         value_mask: `[B, Tv]`; Keras fills both from the inputs' masks.
-        attention_mask: boolean `[B, Tq, Tv]`, True where query i may attend key j.
+        attention_mask: boolean, True where query i may attend key j: `[Tq, Tv]`,
+            `[B, Tq, Tv]` or per head `[B, H, Tq, Tv]` (as keras' layer takes it).
         use_causal_mask: query `i` sees keys `j <= i + (Tv - Tq)` (bottom-right).
         return_attention_scores: also return the weights `[B, H, Tq, Tv]`.
         training: whether dropout is active.
@@ -75,15 +78,10 @@ class MultiHeadAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        positive = "a positive int"
-        checks.check_argument(self, "num_heads", num_heads, _is_positive_int(num_heads), positive)
-        checks.check_argument(self, "key_dim", key_dim, _is_positive_int(key_dim), positive)
-        checks.check_argument(
-            self, "value_dim", value_dim, value_dim is None or _is_positive_int(value_dim), f"None or {positive}"
-        )
-        checks.check_argument(
-            self, "output_dim", output_dim, output_dim is None or _is_positive_int(output_dim), f"None or {positive}"
-        )
+        checks.check_positive_int(self, "num_heads", num_heads)
+        checks.check_positive_int(self, "key_dim", key_dim)
+        checks.check_positive_int(self, "value_dim", value_dim, allow_none=True)
+        checks.check_positive_int(self, "output_dim", output_dim, allow_none=True)
         checks.check_argument(self, "dropout", dropout, 0.0 <= dropout < 1.0, "a float in [0, 1)")
         self.num_heads = num_heads
         self.key_dim = key_dim
@@ -98,10 +96,9 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
+        self.check_shapes(query_shape, value_shape, key_shape)
         for argument, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
-            checks.check_rank(self, argument, shape, (3,))
             checks.check_known_size(self, argument, shape)
-        checks.check_same_size(self, "the number of steps", "key", key_shape, "value", value_shape, axis=1)
         heads = self.num_heads
         out_dim = self.output_dim or query_shape[-1]
         self.query_kernel, self.query_bias = self._add_projection("query", (query_shape[-1], heads, self.key_dim))
@@ -111,11 +108,16 @@ class MultiHeadAttention(keras.layers.Layer):
         self.built = True
 
     def _add_projection(self, name, kernel_shape):
-        kernel = self.add_weight(name=f"{name}_kernel", shape=kernel_shape, initializer=self.kernel_initializer)
+        # Each weight its own initializer, with keras' fan axes: in `[D, H, d]` the
+        # model dimension is the fan-in; in the output's `[H, d, D_out]`, D_out the fan-out.
+        input_axes, output_axes = ([0, 1], [2]) if name == "output" else ([0], [1, 2])
+        initializer = clone_initializer(self.kernel_initializer, input_axes, output_axes)
+        kernel = self.add_weight(name=f"{name}_kernel", shape=kernel_shape, initializer=initializer)
         bias = None
         if self.use_bias:
             bias_shape = kernel_shape[-1:] if name == "output" else kernel_shape[1:]
-            bias = self.add_weight(name=f"{name}_bias", shape=bias_shape, initializer=self.bias_initializer)
+            bias = self.add_weight(name=f"{name}_bias", shape=bias_shape,
+                                   initializer=clone_initializer(self.bias_initializer))
         return kernel, bias
 
     # The three projections and the merge, also used by cached decoding. ---------
@@ -155,12 +157,11 @@ class MultiHeadAttention(keras.layers.Layer):
         key_mask=None,
     ):
         key = value if key is None else key
+        padding = sequence_mask_to_rows_and_columns(query_mask, merge_masks(value_mask, key_mask))
         mask = merge_masks(
-            attention_mask,
-            sequence_mask_to_rows_and_columns(query_mask, merge_masks(value_mask, key_mask)),
+            self.heads_mask(attention_mask, ops.shape(query)[1], ops.shape(key)[1]),
+            None if padding is None else ops.expand_dims(padding, 1),  # one mask for every head
         )
-        if mask is not None:
-            mask = ops.expand_dims(mask, 1)  # one mask for every head
         attended = self.attention(
             self.project_query(query),
             self.project_key(key),
@@ -174,6 +175,60 @@ class MultiHeadAttention(keras.layers.Layer):
             heads, weights = attended
             return self.merge_heads(heads), weights
         return self.merge_heads(attended)
+
+    def heads_mask(self, attention_mask, query_length, key_length):
+        """`attention_mask` as a mask broadcastable to the weights `[B, H, Tq, Tk]`.
+
+        Accepts what `keras.layers.MultiHeadAttention` accepts, broadcast as keras
+        does: `[Tq, Tk]` (every example and head), `[B, Tq, Tk]` (every head) or
+        `[B, H, Tq, Tk]` (per head); missing axes are inserted before `Tq`.
+        """
+        if attention_mask is None:
+            return None
+        shape = tuple(attention_mask.shape)
+        if len(shape) not in (2, 3, 4) or any(
+            isinstance(seen, int) and isinstance(expected, int) and seen not in (1, expected)
+            for seen, expected in zip(shape[-2:], (query_length, key_length))
+        ):
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}': `attention_mask` must have shape [Tq, Tk], [B, Tq, Tk] "
+                f"or [B, H, Tq, Tk] with Tq={query_length} and Tk={key_length}, got shape {shape}."
+            )
+        mask = ops.cast(attention_mask, "bool")
+        for _ in range(4 - len(shape)):
+            mask = ops.expand_dims(mask, -3)
+        return mask
+
+    def check_shapes(self, query_shape, value_shape, key_shape):
+        """`ValueError`s for inputs the layer cannot take, before any computation.
+
+        Key and value must agree on every axis but the features (keras' rule, checked
+        first); all three inputs must be `[B, T, D]`.
+        """
+        value_shape, key_shape = tuple(value_shape), tuple(key_shape)
+        if not _same_sizes(value_shape[:-1], key_shape[:-1]):
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}': every axis of `key` and `value` but the last must be "
+                f"equal, got `key` shape {key_shape} and `value` shape {value_shape}."
+            )
+        for argument, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
+            checks.check_rank(self, argument, shape, (3,))
+
+    def compute_output_shape(self, query_shape, value_shape, key_shape=None):
+        """`[B, Tq, output_dim or Dq]`, after `check_shapes`."""
+        query_shape, value_shape = tuple(query_shape), tuple(value_shape)
+        key_shape = value_shape if key_shape is None else tuple(key_shape)
+        self.check_shapes(query_shape, value_shape, key_shape)
+        return query_shape[:-1] + (self.output_dim or query_shape[-1],)
+
+    def compute_output_spec(self, query, value, key=None, return_attention_scores=False, **kwargs):
+        output_shape = self.compute_output_shape(query.shape, value.shape, None if key is None else key.shape)
+        output = keras.KerasTensor(output_shape, dtype=self.compute_dtype)
+        if not return_attention_scores:
+            return output
+        key_steps = (value if key is None else key).shape[1]
+        weights_shape = (query.shape[0], self.num_heads, query.shape[1], key_steps)
+        return output, keras.KerasTensor(weights_shape, dtype=self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()
@@ -221,6 +276,13 @@ class MultiHeadSelfAttention(MultiHeadAttention):
     def build(self, inputs_shape):
         super().build(inputs_shape, inputs_shape)
 
+    def compute_output_shape(self, inputs_shape, value_shape=None, key_shape=None):
+        # `value_shape` and `key_shape`: what the parent's `compute_output_spec` passes.
+        return super().compute_output_shape(inputs_shape, inputs_shape)
+
+    def compute_output_spec(self, inputs, return_attention_scores=False, **kwargs):
+        return super().compute_output_spec(inputs, inputs, return_attention_scores=return_attention_scores)
+
     def call(
         self,
         inputs,
@@ -240,5 +302,6 @@ class MultiHeadSelfAttention(MultiHeadAttention):
         )
 
 
-def _is_positive_int(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+def _same_sizes(first, second):
+    """Whether two shapes agree, unknown sizes (`None`) agreeing with anything."""
+    return len(first) == len(second) and all(a is None or b is None or a == b for a, b in zip(first, second))

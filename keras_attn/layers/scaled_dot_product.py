@@ -92,15 +92,18 @@ class ScaledDotProductAttention(keras.layers.Layer):
             sequence_mask_to_rows_and_columns(query_mask, merge_masks(key_mask, value_mask)),
             self._causal_mask(query, key) if use_causal_mask else None,
         )
-        if not return_attention_scores and self._can_fuse(query, training):
+        if not return_attention_scores and self.can_fuse(query, training):
             return self.attend_fused(query, key, value, mask)
         output, weights = self.attend(query, key, value, mask, training)
         if return_attention_scores:
             return output, weights
         return output
 
-    def _can_fuse(self, query, training):
-        # The backend's kernel has no dropout, and takes exactly [B, H, T, d] (as [B, T, H, d]).
+    def can_fuse(self, query, training=None):
+        """Whether a call without weights takes `attend_fused` (`FUSED_BACKENDS`).
+
+        The backend's kernel has no dropout and takes exactly `[B, H, T, d]` inputs.
+        """
         return (
             FUSED_BACKENDS.get(keras.backend.backend(), False)
             and len(query.shape) == 4

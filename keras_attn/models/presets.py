@@ -13,8 +13,8 @@ vocabulary size; the single-vocabulary families (`transformer_encoder`,
 
 from keras_attn.models.seq2seq import seq2seq
 from keras_attn.models.transformer import transformer
-from keras_attn.models.transformer import transformer_decoder_lm
-from keras_attn.models.transformer import transformer_encoder
+from keras_attn.models.transformer_decoder_lm import transformer_decoder_lm
+from keras_attn.models.transformer_encoder import transformer_encoder
 
 _BUILDERS = {
     "seq2seq": seq2seq,
@@ -107,6 +107,9 @@ PRESETS = {
     "tiny_transformer": {
         "builder": "transformer",
         "config": dict(num_layers=2, d_model=128, num_heads=4, d_ff=256, dropout=0.1),
+        # Runs of a few thousand steps: the paper's 4000 warm-up steps would end
+        # before the learning rate peaks.
+        "training": dict(warmup_steps=1000),
         "paper_vocab": None,
         "description": "CPU-sized encoder-decoder Transformer (2 layers, d_model 128, 4 heads).",
     },
@@ -152,6 +155,9 @@ def _vocabularies(name, source_vocab_size, target_vocab_size):
 def from_preset(name, source_vocab_size=None, target_vocab_size=None, **overrides):
     """Builds the preset `name` for the given vocabularies; `overrides` replace its config.
 
+    A preset may adjust its family's `training_policy` (its `"training"` entry), so
+    that `model.compile()` trains it as the preset intends.
+
     Encoder-decoders take `(source_vocab_size, target_vocab_size)`; encoder-only and
     decoder-only presets take one size, `from_preset(name, vocab_size)` (also
     accepted as `vocab_size=`).
@@ -163,7 +169,10 @@ def from_preset(name, source_vocab_size=None, target_vocab_size=None, **override
         source_vocab_size = overrides.pop("vocab_size")
     config = {**preset["config"], **overrides}
     vocabularies = _vocabularies(name, source_vocab_size, target_vocab_size)
-    return _BUILDERS[preset["builder"]](*vocabularies, name=name, **config)
+    model = _BUILDERS[preset["builder"]](*vocabularies, name=name, **config)
+    if "training" in preset:
+        model.training_policy = model.training_policy.replace(**preset["training"])
+    return model
 
 
 def parameter_count(name, source_vocab_size=None, target_vocab_size=None):

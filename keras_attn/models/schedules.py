@@ -32,10 +32,8 @@ class TransformerSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, d_model, warmup_steps=4000, scale=1.0):
-        positive = "a positive int"
         for argument, value in (("d_model", d_model), ("warmup_steps", warmup_steps)):
-            checks.check_argument("TransformerSchedule", argument, value,
-                                  isinstance(value, int) and not isinstance(value, bool) and value > 0, positive)
+            checks.check_positive_int("TransformerSchedule", argument, value)
         checks.check_argument("TransformerSchedule", "scale", scale,
                               isinstance(scale, (int, float)) and scale > 0, "a positive number")
         self.d_model = d_model

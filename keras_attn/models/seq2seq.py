@@ -12,9 +12,11 @@ from keras import ops
 from keras_attn.layers import BahdanauAttention
 from keras_attn.layers import LuongAttention
 from keras_attn.layers import checks
-from keras_attn.models.attention_decoder import CELLS
-from keras_attn.models.attention_decoder import AttentionDecoder
-from keras_attn.models.attention_decoder import run_stacked_cells
+from keras_attn.models.generative_model import GenerativeModel
+from keras_attn.models.training_policy import TrainingPolicy
+from keras_attn.layers.attention_rnn_decoder import CELLS
+from keras_attn.layers.attention_rnn_decoder import AttentionDecoder
+from keras_attn.layers.attention_rnn_decoder import run_stacked_cells
 
 RNN_LAYERS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 ATTENTIONS = (None, "bahdanau", "luong")
@@ -22,7 +24,7 @@ _CLASS = "seq2seq"
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class Seq2Seq(keras.Model):
+class Seq2Seq(GenerativeModel, keras.Model):
     """An RNN encoder-decoder as a functional model, with the one-step contract.
 
     Inputs `{"source": int32 [B, Ts], "target_in": int32 [B, Tt]}` (0 = padding),
@@ -33,7 +35,13 @@ class Seq2Seq(keras.Model):
     `step(token_ids, state, index)` runs one decoder step, returning
     `(logits [B, V], state, attention [B, Ts])`; every leaf of `state` has the batch
     first. A model without attention returns zero attention.
+
+    Training defaults (`training_policy`): Adam with learning rate 3e-3, no label
+    smoothing, no clipping, and XLA on the CPU too, where it speeds the time loop's
+    many small ops up 1.42× (tiny_bahdanau, docs/performance.md).
     """
+
+    training_policy = TrainingPolicy(learning_rate=3e-3, xla_on_cpu=True)
 
     def __init__(
         self,
@@ -129,8 +137,16 @@ class Seq2Seq(keras.Model):
         return hidden, memory_mask, final_states
 
     # The one-step contract -------------------------------------------------------
-    def initial_state(self, source_ids):
-        """Encodes `source_ids [B, Ts]` once; returns the decoder's state."""
+    @property
+    def has_attention(self):
+        return self.attention is not None
+
+    def initial_state(self, source_ids, max_length=None):
+        """Encodes `source_ids [B, Ts]` once; returns the decoder's state.
+
+        `max_length` is part of the contract every family shares; a recurrent
+        state does not grow with the generated length.
+        """
         source_ids = ops.convert_to_tensor(source_ids, "int32")
         memory, memory_mask, states = self._encode(source_ids, training=False)
         if self.attention is None:
@@ -229,12 +245,11 @@ def seq2seq(
 
 
 def _check_arguments(source_vocab_size, target_vocab_size, cell, attention, embedding_dim, units, num_layers, dropout):
-    positive = "a positive int"
     for argument, value in (
         ("source_vocab_size", source_vocab_size), ("target_vocab_size", target_vocab_size),
         ("embedding_dim", embedding_dim), ("units", units), ("num_layers", num_layers),
     ):
-        checks.check_argument(_CLASS, argument, value, isinstance(value, int) and value > 0, positive)
+        checks.check_positive_int(_CLASS, argument, value)
     checks.check_argument(_CLASS, "cell", cell, cell in CELLS, f"one of {tuple(CELLS)}")
     checks.check_argument(_CLASS, "attention", attention, attention in ATTENTIONS, f"one of {ATTENTIONS}")
-    checks.check_argument(_CLASS, "dropout", dropout, 0.0 <= dropout < 1.0, "a float in [0, 1)")
+    checks.check_rate(_CLASS, "dropout", dropout)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from keras_attn import data
-from keras_attn.data.ko_en import Clause
-from keras_attn.data.ko_en import Sentence
-from keras_attn.data.ko_en import realize
+from keras_attn.data.corpora.ko_en import Clause
+from keras_attn.data.corpora.ko_en import Sentence
+from keras_attn.data.corpora.ko_en import realize
 
 
 def test_matrix_of_the_seed_sentence():

@@ -92,6 +92,10 @@ def test_default_sizes():
     assert len(data.load("copy", "test")) == 1_000
 
 
+def test_tasks_are_registered_under_their_names():
+    assert data.available() == ["addition", "copy", "dates", "ko-en", "reverse", "sort"]
+
+
 @pytest.mark.parametrize(
     "call, error, message",
     [

@@ -1,4 +1,4 @@
-"""The examples in the docstrings of keras_attn.data run and print what they claim."""
+"""The examples in the docstrings of keras_attn.data (subpackages included) run and print what they claim."""
 
 import doctest
 import importlib
@@ -8,11 +8,13 @@ import pytest
 
 import keras_attn.data
 
-_MODULES = sorted(module.name for module in pkgutil.iter_modules(keras_attn.data.__path__))
+_MODULES = sorted(
+    module.name for module in pkgutil.walk_packages(keras_attn.data.__path__, prefix="keras_attn.data.")
+)
 
 
 @pytest.mark.parametrize("name", _MODULES)
 def test_docstring_examples(name):
-    module = importlib.import_module(f"keras_attn.data.{name}")
+    module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0

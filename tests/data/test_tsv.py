@@ -1,4 +1,5 @@
-"""read_parallel_tsv on a messy Tatoeba-style file: exactly the good pairs survive."""
+"""read_parallel_tsv on a messy Tatoeba-style file: exactly the good pairs survive; and on
+hostile files (UTF-16, Latin-1, one column, empty, a 1 MiB line): clear errors, streaming."""
 
 import warnings
 
@@ -6,6 +7,8 @@ import pytest
 import tensorflow as tf
 
 from keras_attn import data
+from tests.testing import TSV_PAIR
+from tests.testing import write_tsv
 
 _MESSY = b"".join(
     [
@@ -93,3 +96,28 @@ def test_missing_file_and_bad_columns(tmp_path):
         data.read_parallel_tsv(path, -1, 1)
     with pytest.raises(ValueError, match="target_column"):
         data.iter_parallel_tsv(path, 0, "1")
+
+
+@pytest.mark.fault
+def test_reader_edge_cases(tmp_path):
+    with pytest.raises(ValueError, match="UTF-16"):
+        data.read_parallel_tsv(write_tsv(tmp_path, "utf16"), 0, 1)
+    with pytest.raises(ValueError, match="UTF-16"):
+        data.iter_parallel_tsv(write_tsv(tmp_path, "utf16"), 0, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an empty file is not malformed: no warning
+        assert list(data.iter_parallel_tsv(write_tsv(tmp_path, "empty"), 0, 1)) == []
+    with pytest.raises(ValueError, match=r"line 1: malformed line \(invalid UTF-8 at byte 3\)"):
+        list(data.iter_parallel_tsv(write_tsv(tmp_path, "latin1"), 0, 1, strict=True))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="line 1: malformed line"):
+        list(data.read_parallel_tsv(write_tsv(tmp_path, "one column"), 0, 1, strict=True))
+    # A huge line and a huge file stream through: a 1 MiB sentence comes back whole.
+    huge = tmp_path / "huge.tsv"
+    long_sentence = "가" * 2**20
+    with open(huge, "w", encoding="utf-8") as file:
+        file.write(f"{long_sentence}\tx\n")
+        file.write(TSV_PAIR * 20_000)
+    pairs = data.read_parallel_tsv(str(huge), 0, 1, normalize=False)
+    first = next(iter(pairs))
+    assert first[0].numpy().decode() == long_sentence
+    assert sum(1 for _ in data.iter_parallel_tsv(str(huge), 0, 1)) == 20_001

@@ -1,11 +1,14 @@
 import keras
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from keras_attn.layers import BahdanauAttention
-from tests.layers import reference
-from tests.layers.layer_test_helper import LayerCase
-from tests.layers.layer_test_helper import standard_checks
+from tests.testing import LayerCase
+from tests.testing import properties
+from tests.testing import reference
+from tests.testing import standard_checks
 
 CASES = [
     LayerCase("bahdanau", lambda **kw: BahdanauAttention(5, **kw), "cross", source_dim=6),
@@ -89,3 +92,45 @@ def test_bad_shapes_raise(args, message):
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="BahdanauAttention: `units` must be a positive int, got -1"):
         BahdanauAttention(-1)
+
+
+# Properties (hypothesis): invariants for any input, see tests/testing/properties.py ----------
+
+PROPERTY_LAYERS = ["bahdanau", "bahdanau_normalized"]
+
+
+@pytest.mark.property
+@properties.ONE_KEY_SOFTMAX
+@pytest.mark.parametrize("policy", properties.POLICIES)
+@pytest.mark.parametrize("name", PROPERTY_LAYERS)
+@properties.LAYER_SETTINGS
+@given(inputs=properties.cross_inputs())
+def test_cross_attention_weights_masks_and_finiteness(name, policy, inputs):
+    properties.check_cross_attention_weights_masks_and_finiteness(name, policy, inputs)
+
+
+@pytest.mark.property
+@properties.ONE_KEY_SOFTMAX
+@pytest.mark.parametrize("policy", properties.POLICIES)
+@pytest.mark.parametrize("name", PROPERTY_LAYERS)
+@properties.LAYER_SETTINGS
+@given(inputs=properties.cross_inputs(max_batch=3), extra=st.integers(1, 4),
+       garbage=st.floats(-50, 50, width=32), seed=st.integers(0, 2**16))
+def test_cross_attention_padding_and_batch_invariance(name, policy, inputs, extra, garbage, seed):
+    properties.check_cross_attention_padding_and_batch_invariance(name, policy, inputs, extra, garbage, seed)
+
+
+@pytest.mark.property
+@properties.ONE_KEY_SOFTMAX
+@pytest.mark.parametrize("name", ["bahdanau"])
+@properties.LAYER_SETTINGS
+@given(inputs=properties.cross_inputs())
+def test_single_step_query_equals_a_one_step_sequence_for_any_input(name, inputs):
+    properties.check_single_step_query_equals_a_one_step_sequence(name, inputs)
+
+
+def test_each_weight_starts_from_its_own_initializer():
+    layer = BahdanauAttention(units=8)
+    layer.build((None, 8), (None, 5, 8))
+    query_kernel, key_kernel = (keras.ops.convert_to_numpy(w) for w in layer.get_weights()[:2])
+    assert query_kernel.shape == key_kernel.shape and not np.allclose(query_kernel, key_kernel)

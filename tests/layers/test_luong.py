@@ -1,11 +1,14 @@
 import keras
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from keras_attn.layers import LuongAttention
-from tests.layers import reference
-from tests.layers.layer_test_helper import LayerCase
-from tests.layers.layer_test_helper import standard_checks
+from tests.testing import LayerCase
+from tests.testing import properties
+from tests.testing import reference
+from tests.testing import standard_checks
 
 CASES = [
     LayerCase("luong_dot_scaled", lambda **kw: LuongAttention("dot", scale=True, **kw), "cross"),
@@ -87,3 +90,50 @@ def test_bad_arguments_and_shapes_raise():
         LuongAttention("cosine")
     with pytest.raises(ValueError, match=r"LuongAttention layer 'mult': with score='dot' the feature sizes of `query` and `key` must match.*\(2, 4, 6\).*\(2, 5, 3\)"):
         LuongAttention("dot", name="mult")(np.zeros((2, 4, 6), "float32"), np.zeros((2, 5, 3), "float32"))
+
+
+# Properties (hypothesis): invariants for any input, see tests/testing/properties.py ----------
+
+PROPERTY_LAYERS = ["luong_concat", "luong_dot", "luong_general"]
+
+
+@pytest.mark.property
+@properties.ONE_KEY_SOFTMAX
+@pytest.mark.parametrize("policy", properties.POLICIES)
+@pytest.mark.parametrize("name", PROPERTY_LAYERS)
+@properties.LAYER_SETTINGS
+@given(inputs=properties.cross_inputs())
+def test_cross_attention_weights_masks_and_finiteness(name, policy, inputs):
+    properties.check_cross_attention_weights_masks_and_finiteness(name, policy, inputs)
+
+
+@pytest.mark.property
+@properties.ONE_KEY_SOFTMAX
+@pytest.mark.parametrize("policy", properties.POLICIES)
+@pytest.mark.parametrize("name", PROPERTY_LAYERS)
+@properties.LAYER_SETTINGS
+@given(inputs=properties.cross_inputs(max_batch=3), extra=st.integers(1, 4),
+       garbage=st.floats(-50, 50, width=32), seed=st.integers(0, 2**16))
+def test_cross_attention_padding_and_batch_invariance(name, policy, inputs, extra, garbage, seed):
+    properties.check_cross_attention_padding_and_batch_invariance(name, policy, inputs, extra, garbage, seed)
+
+
+@pytest.mark.property
+@properties.ONE_KEY_SOFTMAX
+@pytest.mark.parametrize("name", ["luong_general", "luong_concat"])
+@properties.LAYER_SETTINGS
+@given(inputs=properties.cross_inputs())
+def test_single_step_query_equals_a_one_step_sequence_for_any_input(name, inputs):
+    properties.check_single_step_query_equals_a_one_step_sequence(name, inputs)
+
+
+def test_each_weight_starts_from_its_own_initializer():
+    layer = LuongAttention("concat", units=8)
+    layer.build((None, 8), (None, 5, 8))
+    kernel, v = (keras.ops.convert_to_numpy(w) for w in layer.get_weights()[:2])
+    assert not np.allclose(kernel[:8, 0], kernel[8:, 0]) and np.std(v) > 0
+    shared = keras.initializers.GlorotUniform()
+    a, b = LuongAttention("general", kernel_initializer=shared), LuongAttention("general", kernel_initializer=shared)
+    for layer in (a, b):
+        layer.build((None, 8), (None, 5, 8))
+    assert not np.allclose(keras.ops.convert_to_numpy(a.kernel), keras.ops.convert_to_numpy(b.kernel))

@@ -1,11 +1,15 @@
 import keras
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from keras_attn.layers import PositionalEncoding
-from tests.layers import reference
-from tests.layers.layer_test_helper import LayerCase
-from tests.layers.layer_test_helper import standard_checks
+from tests.testing import LayerCase
+from tests.testing import properties
+from tests.testing import reference
+from tests.testing import standard_checks
 
 CASES = [
     LayerCase("positional_encoding", lambda **kw: PositionalEncoding(**kw), "self"),
@@ -50,3 +54,30 @@ def test_bad_arguments_and_shapes_raise():
         PositionalEncoding(max_wavelength=0)
     with pytest.raises(ValueError, match=r"PositionalEncoding layer 'pe': `inputs` must have rank .*got shape \(4,\)"):
         PositionalEncoding(name="pe")(np.zeros((4,), "float32"))
+
+
+# Properties (hypothesis): invariants for any input, see tests/testing/properties.py ----------
+
+@pytest.mark.property
+@properties.ONE_KEY_SOFTMAX
+@pytest.mark.parametrize("policy", properties.POLICIES)
+@properties.LAYER_SETTINGS
+@given(batch=st.integers(1, 3), length=st.integers(1, 9), depth=st.integers(1, 9),
+       start=st.integers(0, 5000), data=st.data())
+def test_positional_encoding_is_a_bounded_shift_consistent_table(policy, batch, length, depth, start, data):
+    atol, rtol = properties.ATOL[policy], properties.RTOL[policy]
+    np32 = properties.np32
+    inputs = data.draw(hnp.arrays(np.float32, (batch, length, depth), elements=properties.values))
+    layer = PositionalEncoding(dtype=policy)  # no weights: building is free
+    encoded = np32(layer(inputs, start_index=start))
+    assert np.all(np.isfinite(encoded))
+    # The table is computed in float32 and only then cast, so even at position 5000
+    # a float16 encoding is the float32 one rounded, never a float16 angle's error.
+    table = np32(layer.encoding(start + length, depth))[start:]
+    expected = np32(keras.ops.cast(keras.ops.cast(inputs, layer.compute_dtype)
+                                   + keras.ops.cast(table, layer.compute_dtype), "float32"))
+    np.testing.assert_allclose(encoded, expected, atol=atol, rtol=rtol)
+    assert np.all(np.abs(table) <= 1 + 1e-6)
+    np.testing.assert_allclose(table[0, 0::2], np.sin(start / 10000 ** (np.arange(0, depth, 2) / depth)), atol=2e-3)
+    mask = np.arange(length)[None] < data.draw(st.integers(0, length))
+    assert np.array_equal(np.asarray(layer.compute_mask(inputs, mask)), mask)

@@ -1,12 +1,16 @@
 import keras
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from keras_attn.layers import ScaledDotProductAttention
-from tests.layers import reference
-from tests.layers.layer_test_helper import LayerCase
-from tests.layers.layer_test_helper import input_gradient
-from tests.layers.layer_test_helper import standard_checks
+from tests.testing import input_gradient
+from tests.testing import LayerCase
+from tests.testing import properties
+from tests.testing import reference
+from tests.testing import standard_checks
 
 CASES = [
     LayerCase("sdpa", lambda **kw: ScaledDotProductAttention(**kw), "qkv"),
@@ -136,10 +140,52 @@ def test_fused_path_matches_weights_path_with_fully_masked_rows(monkeypatch, fus
     q, k, v = _qkv(rng, tq=4, tk=6, dv=8)
     padding = reference.padding_mask(2, 6, rng, fully_masked_row=1)[:, None, None, :]
     layer = ScaledDotProductAttention()
-    assert layer._can_fuse(q, training=False) is fused
+    assert layer.can_fuse(q, training=False) is fused
     expected, _ = layer(q, k, v, mask=padding, use_causal_mask=True, return_attention_scores=True)
     actual = layer(q, k, v, mask=padding, use_causal_mask=True)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(actual), keras.ops.convert_to_numpy(expected), atol=1e-5)
     assert np.all(keras.ops.convert_to_numpy(actual)[1] == 0)  # example 1 has no key at all
     gradient = input_gradient(lambda q: layer(q, k, v, mask=padding, use_causal_mask=True), q)
     assert np.all(np.isfinite(gradient))
+
+
+# Properties (hypothesis): invariants for any input, see tests/testing/properties.py ----------
+
+@st.composite
+def causal_inputs(draw):
+    """Leading dims `[B, H]`, `Tq <= Tk` (cached decoding), a query index to probe."""
+    batch, heads = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    tk = draw(st.integers(1, 7))
+    tq = draw(st.integers(1, tk))
+    shape = lambda t: (batch, heads, t, 4)
+    query, key, value = (draw(hnp.arrays(np.float32, shape(t), elements=properties.values)) for t in (tq, tk, tk))
+    key_mask = draw(hnp.arrays(np.bool_, (batch, 1, 1, tk)))
+    return query, key, value, key_mask, draw(st.integers(0, tq - 1))
+
+
+@pytest.mark.property
+@properties.ONE_KEY_SOFTMAX
+@pytest.mark.parametrize("policy", properties.POLICIES)
+@properties.LAYER_SETTINGS
+@given(inputs=causal_inputs(), seed=st.integers(0, 2**16))
+def test_scaled_dot_product_causality_any_leading_dims(policy, inputs, seed):
+    """Query i sees keys j <= i + Tk - Tq only: changing later keys/values leaves it alone."""
+    atol, rtol = properties.ATOL[policy], properties.RTOL[policy]
+    query, key, value, key_mask, probe = inputs
+    layer = properties.built_layer("sdpa", policy)
+    tq, tk = query.shape[-2], key.shape[-2]
+    output, weights = layer(query, key, value, mask=key_mask, use_causal_mask=True, return_attention_scores=True)
+    output, weights = properties.np32(output), properties.np32(weights)
+    allowed = np.arange(tk)[None, :] <= np.arange(tq)[:, None] + (tk - tq)
+    assert np.all(np.isfinite(output)) and np.all(weights[..., ~allowed] == 0)
+    mask = allowed & key_mask  # [B, 1, Tq, Tk]
+    live = np.broadcast_to(mask.any(-1), weights.shape[:-1])
+    np.testing.assert_allclose(weights.sum(-1)[live], 1.0, atol=10 * atol)
+    assert np.all(output[~live] == 0) and np.all(weights[~live] == 0)
+    future = np.arange(tk) > probe + (tk - tq)
+    rng = np.random.default_rng(seed)
+    changed_key, changed_value = key.copy(), value.copy()
+    changed_key[..., future, :] = rng.normal(0, 3, changed_key[..., future, :].shape)
+    changed_value[..., future, :] = rng.normal(0, 3, changed_value[..., future, :].shape)
+    changed = properties.np32(layer(query, changed_key, changed_value, mask=key_mask, use_causal_mask=True))
+    np.testing.assert_allclose(changed[..., probe, :], output[..., probe, :], atol=atol, rtol=rtol)

@@ -1,8 +1,17 @@
+"""The seq2seq family: the training model, step-by-step decoding through
+keras_attn.decoding (which imports no model), and properties for any input (hypothesis)."""
+
+import functools
+
 import keras
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from keras_attn import decoding
 from keras_attn import models
+from tests.testing import properties
 
 CONFIGS = {
     "lstm_fixed_context": dict(cell="lstm", attention=None),
@@ -91,9 +100,9 @@ def test_keras_file_round_trip(model, tmp_path):
 def test_xla_training_reduces_the_loss(config):
     if keras.backend.backend() != "tensorflow":
         pytest.skip("XLA training is checked on the TensorFlow backend")
-    model = models.compile_for_translation(
-        _build(CONFIGS[config]), optimizer=keras.optimizers.Adam(0.02), jit_compile=True
-    )
+    model = _build(CONFIGS[config])
+    model.compile(**model.default_compile_kwargs(learning_rate=0.02))
+    assert model.jit_compile  # the recurrent family's policy: XLA
     batch = _batch(batch=8, seed=1)
     target_out = np.concatenate([batch["target_in"][:, 1:], np.full((8, 1), 2, "int32")], axis=1)
     target_out[0, 3:] = 0  # padding in the targets is ignored
@@ -110,3 +119,121 @@ def test_bad_arguments_raise():
         models.seq2seq(10, 10, attention="dot")
     with pytest.raises(ValueError, match="seq2seq: `units` must be a positive int, got 0"):
         models.seq2seq(10, 10, units=0)
+
+
+# Decoding through keras_attn.decoding --------------------------------------------------
+
+TENSORFLOW_ONLY = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="decoding is TensorFlow code")
+DECODING_VOCAB = 13
+SOURCE = np.array([[5, 6, 7, 8, 2], [9, 4, 2, 0, 0], [3, 3, 3, 3, 2]], "int32")
+
+
+@pytest.fixture(scope="module", params=[None, "bahdanau", "luong"], ids=["fixed_context", "bahdanau", "luong"])
+def decoding_model(request):
+    keras.utils.set_random_seed(3)
+    return models.seq2seq(DECODING_VOCAB, DECODING_VOCAB, cell="gru", attention=request.param, embedding_dim=8,
+                          units=16)
+
+
+def _greedy(model, max_length=6, **kwargs):
+    return decoding.greedy_search(model.step, model.initial_state(SOURCE), 3, max_length, **kwargs)
+
+
+@TENSORFLOW_ONLY
+def test_greedy_equals_argmax_of_the_training_model(decoding_model):
+    model = decoding_model
+    result = _greedy(model)
+    tokens = result["tokens"].numpy()
+    for row in range(3):
+        length = int(result["lengths"][row])
+        target_in = np.concatenate([[1], tokens[row, : length - 1]])[None].astype("int32")
+        logits = model({"source": SOURCE[row : row + 1], "target_in": target_in})
+        np.testing.assert_array_equal(np.argmax(keras.ops.convert_to_numpy(logits)[0], -1), tokens[row, :length])
+
+
+@TENSORFLOW_ONLY
+def test_beam_size_one_equals_greedy(decoding_model):
+    model = decoding_model
+    greedy = _greedy(model)
+    beam = decoding.beam_search(model.step, model.initial_state(SOURCE), 3, 6, beam_size=1, length_penalty=0.0)
+    np.testing.assert_array_equal(beam["tokens"].numpy(), greedy["tokens"].numpy())
+    np.testing.assert_allclose(beam["log_probs"].numpy(), greedy["log_probs"].numpy(), atol=1e-5)
+
+
+@TENSORFLOW_ONLY
+def test_beam_hypotheses_are_in_score_order_with_their_own_attention(decoding_model):
+    model = decoding_model
+    result = decoding.beam_search(
+        model.step, model.initial_state(SOURCE), 3, 6, beam_size=3, return_all_beams=True
+    )
+    scores = result["scores"].numpy()
+    assert np.all(np.diff(scores, axis=1) <= 1e-6)
+    attention = result["attention"].numpy()
+    lengths = result["lengths"].numpy()
+    for b in range(3):
+        for k in range(3):
+            steps = attention[b, k, : lengths[b, k]]
+            if model.attention is None:
+                assert np.all(steps == 0)
+            else:  # a distribution over the real source tokens at every step
+                np.testing.assert_allclose(steps.sum(-1), 1.0, atol=1e-5)
+                assert np.all(steps[:, SOURCE[b] == 0] == 0)
+
+
+@TENSORFLOW_ONLY
+def test_decoding_traces_in_tf_function_and_compiles_with_xla(decoding_model):
+    import tensorflow as tf
+
+    model = decoding_model
+    eager = _greedy(model)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32)])
+    def traced(source, max_length):
+        return decoding.greedy_search(model.step, model.initial_state(source), tf.shape(source)[0], max_length)
+
+    @tf.function(jit_compile=True)
+    def compiled(source):
+        return decoding.beam_search(model.step, model.initial_state(source), 3, 6, beam_size=1, length_penalty=0.0)
+
+    for result in (traced(SOURCE, tf.constant(6)), compiled(SOURCE)):
+        np.testing.assert_array_equal(result["tokens"].numpy(), eager["tokens"].numpy())
+
+
+# Properties (hypothesis): invariants for any input, see tests/testing/properties.py ----------
+
+V = properties.MODEL_VOCAB
+PROPERTY_BUILDERS = {
+    "seq2seq_fixed": lambda: models.seq2seq(V, V, cell="lstm", attention=None, embedding_dim=8, units=8),
+    "seq2seq_bahdanau": lambda: models.seq2seq(V, V, cell="gru", attention="bahdanau", embedding_dim=8, units=8,
+                                               bidirectional=True),
+    "seq2seq_luong": lambda: models.seq2seq(V, V, cell="gru", attention="luong", embedding_dim=8, units=8),
+}
+# Every configuration in float32; the mixed policies on one (building all nine would
+# cost more CI time than it adds coverage).
+PROPERTY_CASES = [(name, "float32") for name in PROPERTY_BUILDERS] + [
+    ("seq2seq_luong", policy) for policy in ("mixed_float16", "mixed_bfloat16")
+]
+
+
+@functools.lru_cache(maxsize=None)
+def property_model(name, policy):
+    return properties.build_under_policy(PROPERTY_BUILDERS[name], policy)
+
+
+@pytest.mark.property
+@properties.ONE_KEY_SOFTMAX
+@pytest.mark.parametrize("name,policy", PROPERTY_CASES)
+@properties.MODEL_SETTINGS
+@given(data=st.data())
+def test_logits_are_finite_and_padding_and_batch_invariant(name, policy, data):
+    properties.check_logits_are_finite_and_padding_and_batch_invariant(property_model(name, policy), policy, data,
+                                                                       decoder_only=False)
+
+
+@pytest.mark.property
+@properties.ONE_KEY_SOFTMAX
+@pytest.mark.parametrize("name", list(PROPERTY_BUILDERS))
+@properties.MODEL_SETTINGS
+@given(data=st.data())
+def test_decoder_is_causal(name, data):
+    properties.check_decoder_is_causal(property_model(name, "float32"), data, decoder_only=False)

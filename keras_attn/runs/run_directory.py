@@ -1,0 +1,140 @@
+"""`RunDirectory`: the folder of one training run, the source of truth for later commands.
+
+    run.json            the arguments of the run, and whether it finished
+    tokenizers/         source/ and target/ (written before training, so a resumed
+                        run uses the same vocabularies)
+    backup/             the checkpoints (the last two, so a corrupted one falls back
+                        to the previous); removed when training ends
+    history.csv         one row per epoch (appended across resumptions)
+    training_curves.png loss and masked accuracy per epoch
+    translator/         the trained `Translator` (`Translator.load`)
+"""
+
+import json
+import os
+
+import tensorflow as tf
+
+from keras_attn import tokenizers
+from keras_attn.runs.errors import RunError
+
+RUN_FILE = "run.json"
+TRANSLATOR_DIR = "translator"
+BACKUP_DIR = "backup"
+HISTORY_FILE = "history.csv"
+CURVES_FILE = "training_curves.png"
+
+
+class RunDirectory:
+    """One run's folder: its record, its resume check, its tokenizers and its paths.
+
+    Args:
+        path: the folder (created by `check_writable`).
+
+    Example:
+
+    >>> run = RunDirectory("runs/ko_en")
+    >>> run.read_record()["arguments"]["preset"]
+    'tiny_bahdanau'
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+
+    def join(self, *parts):
+        return os.path.join(self.path, *parts)
+
+    @property
+    def record_path(self):
+        return self.join(RUN_FILE)
+
+    @property
+    def translator_dir(self):
+        return self.join(TRANSLATOR_DIR)
+
+    @property
+    def backup_dir(self):
+        return self.join(BACKUP_DIR)
+
+    @property
+    def history_path(self):
+        return self.join(HISTORY_FILE)
+
+    @property
+    def curves_path(self):
+        return self.join(CURVES_FILE)
+
+    # The record ------------------------------------------------------------------
+    def read_record(self):
+        """The run's `run.json` as a dict, or `None` when there is none."""
+        if not os.path.exists(self.record_path):
+            return None
+        try:
+            with open(self.record_path, encoding="utf-8") as file:
+                return json.load(file)
+        except (OSError, json.JSONDecodeError) as error:
+            raise RunError(f"{self.record_path}: unreadable run record ({error}); remove the directory or pick "
+                           "another.") from error
+
+    def write_record(self, record):
+        """Writes `run.json` atomically: a crash leaves the old file or the new one."""
+        temporary = f"{self.record_path}.tmp"
+        with open(temporary, "w", encoding="utf-8") as file:
+            json.dump(record, file, indent=2, ensure_ascii=False)
+            file.write("\n")
+        os.replace(temporary, self.record_path)
+
+    # Starting or resuming ----------------------------------------------------------
+    def check_writable(self):
+        """Creates the folder; a `RunError` if it cannot be written."""
+        try:
+            os.makedirs(self.path, exist_ok=True)
+            probe = self.join(".write_test")
+            with open(probe, "w"):
+                pass
+            os.remove(probe)
+        except OSError as error:
+            raise RunError(f"cannot write there ({error.strerror}).", "output_dir", self.path) from error
+
+    def previous_run(self, arguments, overwrite=False):
+        """The record of an unfinished run with the same `arguments` to resume, or `None`.
+
+        Raises a `RunError` for a finished run or one with other arguments, unless
+        `overwrite`; with `overwrite`, or when there is nothing to resume, the
+        previous run's checkpoints, history and translator are removed.
+        """
+        previous = self.read_record()
+        if previous is not None and not overwrite:
+            if previous.get("finished"):
+                raise RunError(f"{self.path} holds a finished run; pass `overwrite=True` to train again, or pick "
+                               "another `output_dir`.")
+            if previous["arguments"] != arguments:
+                changed = sorted(k for k in arguments if previous["arguments"].get(k) != arguments[k])
+                raise RunError(f"{self.path} holds an unfinished run with other arguments ({', '.join(changed)}); "
+                               "rerun with the same arguments to resume, or pass `overwrite=True`.")
+            return previous
+        self.remove_outputs()
+        return None
+
+    def remove_outputs(self):
+        """Removes the checkpoints, the history and the translator of an earlier run."""
+        for stale in (self.backup_dir, self.history_path, self.translator_dir):
+            if os.path.isdir(stale):
+                tf.io.gfile.rmtree(stale)
+            elif os.path.exists(stale):
+                os.remove(stale)
+
+    # Tokenizers ----------------------------------------------------------------------
+    def tokenizer_dirs(self):
+        return self.join("tokenizers", "source"), self.join("tokenizers", "target")
+
+    def load_tokenizers(self):
+        """`(source, target)` tokenizers saved by `save_tokenizers`, or `None`."""
+        source_dir, target_dir = self.tokenizer_dirs()
+        if not os.path.exists(os.path.join(target_dir, "tokenizer.json")):
+            return None
+        return tokenizers.Tokenizer.load(source_dir), tokenizers.Tokenizer.load(target_dir)
+
+    def save_tokenizers(self, source, target):
+        for tokenizer, directory in zip((source, target), self.tokenizer_dirs()):
+            tokenizer.save(directory)

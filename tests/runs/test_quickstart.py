@@ -1,0 +1,25 @@
+import os
+
+import pytest
+
+from keras_attn import runs
+from tests.testing import run_fresh_process
+
+
+@pytest.mark.slow
+def test_quickstart_smoke_leaves_servable_saved_models(tmp_path, capsys):
+    results = runs.quickstart(str(tmp_path / "runs"), str(tmp_path / "saved_models"), smoke=True, verbose=0)
+    out = capsys.readouterr().out
+    assert set(results) == set(runs.QUICKSTART_MODELS)
+    assert "나는 밥을 먹었다  →" in out and "docker run" in out
+    paths = [result["saved_model"] for result in results.values()]
+    for result in results.values():
+        assert os.path.getsize(result["heatmap"]) > 1000
+    fresh = run_fresh_process(paths, [["나는 밥을 먹었다", ""]], str(tmp_path))
+    for result, path in zip(results.values(), paths):
+        assert fresh["outputs"][path][0]["translation"]["value"] == [result["samples"]["나는 밥을 먹었다"], ""]
+
+
+def test_serving_command_mounts_the_base_path(tmp_path):
+    command = runs.serving_command(str(tmp_path / "saved_models" / "ko_en"), "ko_en")
+    assert f"source={tmp_path}/saved_models/ko_en,target=/models/ko_en" in command and "MODEL_NAME=ko_en" in command

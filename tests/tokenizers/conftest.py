@@ -1,0 +1,4 @@
+"""Fixtures shared by the tokenizer tests: a generated ko-en corpus and tokenizers built once."""
+
+from tests.testing import ko_en_tokenizers  # noqa: F401
+from tests.testing import ko_en_train  # noqa: F401

@@ -1,0 +1,26 @@
+"""keras_attn.tokenizers stands alone: it imports no other part of keras_attn."""
+
+import ast
+import pathlib
+
+import keras_attn.tokenizers
+
+
+def _imported_modules(path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            # Relative imports could leave the package unnoticed; the project has none.
+            yield node.module if node.level == 0 else "keras_attn (relative import)"
+
+
+def test_imports_stay_inside_the_package():
+    package = pathlib.Path(keras_attn.tokenizers.__file__).parent
+    outside = {
+        f"{path.name}: {module}"
+        for path in sorted(package.rglob("*.py"))
+        for module in _imported_modules(path)
+        if module.split(".")[0] == "keras_attn" and not module.startswith("keras_attn.tokenizers")
+    }
+    assert outside == set()
