@@ -8,8 +8,10 @@
 - `translators`: tiny translators, run folders, the CLI in-process, fresh-process checks
   of exported SavedModels and concurrent requests to them.
 - `corpora`: the ko-en session fixtures and unusable TSV files.
+- `doctests`: a package's docstring examples, one test case per module.
 """
 
+from tests.testing import doctests
 from tests.testing import properties
 from tests.testing import reference
 from tests.testing.corpora import ko_en_tokenizers
@@ -34,7 +36,7 @@ from tests.testing.translators import transformer_builder
 from tests.testing.translators import untrained_translator
 
 __all__ = [
-    "FAMILIES", "LOAD_TEXTS", "LayerCase", "TSV_FILES", "TSV_PAIR", "answers", "available_families", "hammer",
+    "FAMILIES", "LOAD_TEXTS", "LayerCase", "TSV_FILES", "TSV_PAIR", "answers", "available_families", "doctests", "hammer",
     "input_gradient", "ko_en_tokenizers", "ko_en_train", "properties", "reference", "rss_bytes", "run_cli",
     "run_fresh_process", "save_untrained_run", "standard_checks", "trained_copy_translator", "transformer_builder",
     "untrained_translator", "write_tsv",
