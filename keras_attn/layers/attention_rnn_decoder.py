@@ -21,6 +21,9 @@ CELLS = {
     "lstm": keras.layers.LSTMCell,
 }
 STYLES = ("bahdanau", "luong")
+# The Luong style's h̃_t = act(W_c [c_t; h_t]): the paper's tanh, or None (linear, as in the
+# attention wrapper of the TensorFlow NMT tutorial): see Seq2Seq for why it matters.
+ATTENTIONAL_ACTIVATIONS = ("tanh", None)
 
 
 def run_stacked_cells(cells, inputs, states, training=None):
@@ -54,6 +57,8 @@ class AttentionDecoder(keras.layers.Layer):
         attention: an `AttentionMechanism` layer (BahdanauAttention, LuongAttention).
         style: `"bahdanau"` or `"luong"`, as above.
         num_layers: number of stacked cells (attention uses the top one).
+        attentional_activation: the Luong style's activation of h̃_t: `"tanh"` (the
+            paper's) or `None` (linear).
         **kwargs: base layer arguments.
 
     Call arguments:
@@ -86,10 +91,13 @@ class AttentionDecoder(keras.layers.Layer):
     ((2, 3, 14), (2, 3, 5))
     """
 
-    def __init__(self, cell, units, attention, style="bahdanau", num_layers=1, **kwargs):
+    def __init__(self, cell, units, attention, style="bahdanau", num_layers=1, attentional_activation="tanh",
+                 **kwargs):
         super().__init__(**kwargs)
         checks.check_argument(self, "cell", cell, cell in CELLS, f"one of {tuple(CELLS)}")
         checks.check_argument(self, "style", style, style in STYLES, f"one of {STYLES}")
+        checks.check_argument(self, "attentional_activation", attentional_activation,
+                              attentional_activation in ATTENTIONAL_ACTIVATIONS, f"one of {ATTENTIONAL_ACTIVATIONS}")
         checks.check_positive_int(self, "units", units)
         checks.check_positive_int(self, "num_layers", num_layers)
         self.cell_type = cell
@@ -101,11 +109,13 @@ class AttentionDecoder(keras.layers.Layer):
         self.cells = [
             CELLS[cell](units, dtype=self.dtype_policy, name=f"{cell}_cell_{i}") for i in range(num_layers)
         ]
+        self.attentional_activation = attentional_activation
         self.attentional_projection = None
         if style == "luong":
             # W_c of h̃_t = tanh(W_c [c_t; h_t]); no bias, as in the paper.
             self.attentional_projection = keras.layers.Dense(
-                units, activation="tanh", use_bias=False, dtype=self.dtype_policy, name="attentional_projection"
+                units, activation=attentional_activation, use_bias=False, dtype=self.dtype_policy,
+                name="attentional_projection",
             )
 
     def build(self, inputs_shape, memory_shape):
@@ -228,6 +238,7 @@ class AttentionDecoder(keras.layers.Layer):
                 "attention": keras.saving.serialize_keras_object(self.attention),
                 "style": self.style,
                 "num_layers": self.num_layers,
+                "attentional_activation": self.attentional_activation,
             }
         )
         return config

@@ -43,15 +43,18 @@ PRESETS = {
         "config": dict(cell="gru", attention="bahdanau", embedding_dim=620, units=1000, bidirectional=True,
                        attention_units=1000),
         "paper_vocab": (30000, 30000),
-        "description": "Bahdanau et al. 2015 RNNsearch: bidirectional GRU 1000, embeddings 620, additive attention "
-                       "(without the paper's maxout output layer).",
+        "description": "Bahdanau et al. 2015 RNNsearch: bidirectional GRU 1000, embeddings 620, additive attention. "
+                       "Deviates: s0 = tanh(W [h->_Tx; h<-_1] + b) from both directions (paper: tanh(W_s h<-_1)), "
+                       "and logits from [s_i; c_i] (paper: a maxout deep output of 500 units).",
     },
     "luong_2015_global": {
         "builder": "seq2seq",
         "config": dict(cell="lstm", attention="luong", luong_score="general", embedding_dim=1000, units=1000,
-                       num_layers=4, dropout=0.2),
+                       num_layers=4, dropout=0.2, attentional_activation="tanh"),
         "paper_vocab": (50000, 50000),
-        "description": "Luong et al. 2015: 4-layer LSTM 1000, global attention, general score, input feeding.",
+        "description": "Luong et al. 2015: 4-layer LSTM 1000, global attention, general score, input feeding, "
+                       "tanh attentional state. Deviates: dropout 0.2 on the embeddings and the decoder output "
+                       "(paper: between the stacked layers); no source reversal.",
     },
     "tiny_seq2seq": {
         "builder": "seq2seq",
@@ -69,7 +72,7 @@ PRESETS = {
         "builder": "seq2seq",
         "config": dict(cell="lstm", attention="luong", luong_score="general", embedding_dim=32, units=96),
         "paper_vocab": None,
-        "description": "CPU-sized Luong global attention (general score, input feeding).",
+        "description": "CPU-sized Luong global attention (general score, input feeding, linear attentional state).",
     },
     # Vaswani et al. 2017, Table 3 (EN-DE): a shared source/target BPE vocabulary of
     # about 37,000 tokens, one matrix for both embeddings and the output projection.

@@ -114,6 +114,7 @@ def test_run_stacked_cells_keeps_every_state_a_list():
         ({"style": "dot"}, "`style` must be one of ('bahdanau', 'luong'), got 'dot'"),
         ({"num_layers": 0}, "`num_layers` must be a positive int, got 0"),
         ({"units": 2.5}, "`units` must be a positive int, got 2.5"),
+        ({"attentional_activation": "relu"}, "`attentional_activation` must be one of ('tanh', None), got 'relu'"),
     ],
 )
 def test_bad_arguments_raise(kwargs, message):
@@ -121,3 +122,21 @@ def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match="AttentionDecoder") as error:
         AttentionDecoder(**arguments)
     assert message in str(error.value)
+
+
+def test_the_luong_attentional_state_is_the_paper_tanh_or_linear():
+    rng = np.random.default_rng(7)
+    inputs = rng.normal(size=(2, 1, 5)).astype("float32")  # one step: no input feeding yet
+    memory = rng.normal(size=(2, 4, 8)).astype("float32")
+    paper = AttentionDecoder("gru", 8, LuongAttention("general"), style="luong")
+    linear = AttentionDecoder("gru", 8, LuongAttention("general"), style="luong", attentional_activation=None)
+    paper_out, _ = paper(inputs, memory)
+    linear(inputs, memory)
+    linear.set_weights(paper.get_weights())
+    linear_out, _ = linear(inputs, memory)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(paper_out),
+                               np.tanh(keras.ops.convert_to_numpy(linear_out)), atol=1e-6)
+    config = linear.get_config()
+    assert config["attentional_activation"] is None
+    del config["attentional_activation"]  # a decoder saved before the option: the paper's tanh
+    assert AttentionDecoder.from_config(config).attentional_activation == "tanh"
