@@ -146,9 +146,8 @@ def compile_transformer(model, warmup_steps=4000, scale=1.0, label_smoothing=0.1
     Returns:
         The model, compiled.
     """
-    policy = model.training_policy.replace(warmup_steps=warmup_steps, schedule_scale=scale,
-                                           label_smoothing=label_smoothing)
-    compile_kwargs = policy.compile_kwargs(model.d_model)
+    compile_kwargs = model.default_compile_kwargs(warmup_steps=warmup_steps, schedule_scale=scale,
+                                                  label_smoothing=label_smoothing)
     if jit_compile != "auto":
         compile_kwargs["jit_compile"] = jit_compile
     model.compile(**compile_kwargs, **kwargs)

@@ -35,3 +35,11 @@ def test_xla_follows_the_device():
     # These test machines have no accelerator: the CPU setting decides.
     assert models.TrainingPolicy(xla_on_cpu=True).use_xla() is True
     assert models.TrainingPolicy(xla_on_cpu=False, xla_on_accelerator=True).use_xla() is False
+
+
+def test_compile_transformer_is_the_family_policy_with_its_settings():
+    model = models.transformer(12, 12, num_layers=1, d_model=8, num_heads=2, d_ff=8)
+    models.compile_transformer(model, warmup_steps=10, scale=2.0, label_smoothing=0.0)
+    schedule = model.optimizer.get_config()["learning_rate"]["config"]
+    assert schedule == {"d_model": 8, "warmup_steps": 10, "scale": 2.0}
+    assert model.optimizer.epsilon == 1e-9 and model.loss.label_smoothing == 0.0 and not model.jit_compile
