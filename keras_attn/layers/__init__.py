@@ -8,6 +8,7 @@ from keras_attn.layers.bahdanau import BahdanauAttention
 from keras_attn.layers.cached_multi_head_attention import CachedMultiHeadAttention
 from keras_attn.layers.feed_forward import FeedForward
 from keras_attn.layers.luong import LuongAttention
+from keras_attn.layers.maxout import Maxout
 from keras_attn.layers.masking import causal_mask
 from keras_attn.layers.masking import masked_softmax
 from keras_attn.layers.multi_head import MultiHeadAttention

@@ -26,14 +26,18 @@ STYLES = ("bahdanau", "luong")
 ATTENTIONAL_ACTIVATIONS = ("tanh", None)
 
 
-def run_stacked_cells(cells, inputs, states, training=None):
+def run_stacked_cells(cells, inputs, states, training=None, between=None):
     """One step of stacked RNN cells: `(top output, [per-cell state lists])`.
 
     Each cell's state is kept as a list whatever the cell returns (LSTM: `[h, c]`,
     GRU / simple RNN: `[h]`), so the structure is the same at every step.
+    `between(x, training=...)`, when given, is applied to each cell's output before
+    the next cell reads it (dropout between stacked layers).
     """
     new_states = []
-    for cell, state in zip(cells, states):
+    for i, (cell, state) in enumerate(zip(cells, states)):
+        if i and between is not None:
+            inputs = between(inputs, training=training)
         inputs, state = cell(inputs, state, training=training)
         new_states.append(list(state) if isinstance(state, (list, tuple)) else [state])
     return inputs, new_states
@@ -59,6 +63,8 @@ class AttentionDecoder(keras.layers.Layer):
         num_layers: number of stacked cells (attention uses the top one).
         attentional_activation: the Luong style's activation of h̃_t: `"tanh"` (the
             paper's) or `None` (linear).
+        layer_dropout: dropout rate between stacked cells (Luong et al. 2015, after
+            Zaremba et al. 2014).
         **kwargs: base layer arguments.
 
     Call arguments:
@@ -92,7 +98,7 @@ class AttentionDecoder(keras.layers.Layer):
     """
 
     def __init__(self, cell, units, attention, style="bahdanau", num_layers=1, attentional_activation="tanh",
-                 **kwargs):
+                 layer_dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         checks.check_argument(self, "cell", cell, cell in CELLS, f"one of {tuple(CELLS)}")
         checks.check_argument(self, "style", style, style in STYLES, f"one of {STYLES}")
@@ -100,6 +106,7 @@ class AttentionDecoder(keras.layers.Layer):
                               attentional_activation in ATTENTIONAL_ACTIVATIONS, f"one of {ATTENTIONAL_ACTIVATIONS}")
         checks.check_positive_int(self, "units", units)
         checks.check_positive_int(self, "num_layers", num_layers)
+        checks.check_rate(self, "layer_dropout", layer_dropout)
         self.cell_type = cell
         self.units = units
         self.style = style
@@ -110,6 +117,8 @@ class AttentionDecoder(keras.layers.Layer):
             CELLS[cell](units, dtype=self.dtype_policy, name=f"{cell}_cell_{i}") for i in range(num_layers)
         ]
         self.attentional_activation = attentional_activation
+        self.layer_dropout = layer_dropout
+        self.layer_dropout_layer = keras.layers.Dropout(layer_dropout, dtype=self.dtype_policy, name="layer_dropout")
         self.attentional_projection = None
         if style == "luong":
             # W_c of h̃_t = tanh(W_c [c_t; h_t]); no bias, as in the paper.
@@ -188,7 +197,7 @@ class AttentionDecoder(keras.layers.Layer):
         return ops.squeeze(context, 1), ops.squeeze(weights, 1)
 
     def _run_cells(self, inputs, states, training):
-        return run_stacked_cells(self.cells, inputs, states, training)
+        return run_stacked_cells(self.cells, inputs, states, training, between=self.layer_dropout_layer)
 
     # The time loop -------------------------------------------------------------
     def call(self, inputs, memory, initial_state=None, memory_mask=None, training=None,
@@ -239,6 +248,7 @@ class AttentionDecoder(keras.layers.Layer):
                 "style": self.style,
                 "num_layers": self.num_layers,
                 "attentional_activation": self.attentional_activation,
+                "layer_dropout": self.layer_dropout,
             }
         )
         return config

@@ -41,20 +41,21 @@ PRESETS = {
     "rnnsearch_2015": {
         "builder": "seq2seq",
         "config": dict(cell="gru", attention="bahdanau", embedding_dim=620, units=1000, bidirectional=True,
-                       attention_units=1000),
+                       attention_units=1000, bridge="backward", deep_output_units=500),
         "paper_vocab": (30000, 30000),
-        "description": "Bahdanau et al. 2015 RNNsearch: bidirectional GRU 1000, embeddings 620, additive attention. "
-                       "Deviates: s0 = tanh(W [h->_Tx; h<-_1] + b) from both directions (paper: tanh(W_s h<-_1)), "
-                       "and logits from [s_i; c_i] (paper: a maxout deep output of 500 units).",
+        "description": "Bahdanau et al. 2015 RNNsearch: bidirectional GRU 1000, embeddings 620, additive attention, "
+                       "s0 = tanh(W_s h<-_1), maxout deep output (500 units, pool 2). The deep output reads "
+                       "the new state s_i, as in the paper's eq. 4 (its appendix A.2.2 writes s_{i-1}).",
     },
     "luong_2015_global": {
         "builder": "seq2seq",
         "config": dict(cell="lstm", attention="luong", luong_score="general", embedding_dim=1000, units=1000,
-                       num_layers=4, dropout=0.2, attentional_activation="tanh"),
+                       num_layers=4, dropout=0.2, layer_dropout=0.2, attentional_activation="tanh"),
         "paper_vocab": (50000, 50000),
         "description": "Luong et al. 2015: 4-layer LSTM 1000, global attention, general score, input feeding, "
-                       "tanh attentional state. Deviates: dropout 0.2 on the embeddings and the decoder output "
-                       "(paper: between the stacked layers); no source reversal.",
+                       "tanh attentional state, dropout 0.2 on every non-recurrent connection (between the stacked "
+                       "layers, after the embeddings and before the softmax, as in Zaremba et al.). "
+                       "Deviates: no source reversal.",
     },
     "tiny_seq2seq": {
         "builder": "seq2seq",

@@ -11,6 +11,7 @@ from keras import ops
 
 from keras_attn.layers import BahdanauAttention
 from keras_attn.layers import LuongAttention
+from keras_attn.layers import Maxout
 from keras_attn.layers import checks
 from keras_attn.models.generative_model import GenerativeModel
 from keras_attn.models.training_policy import TrainingPolicy
@@ -26,6 +27,9 @@ SEQ2SEQ_TRAINING_POLICY = TrainingPolicy(learning_rate=3e-3, xla_on_cpu=True)
 LUONG_TRAINING_POLICY = SEQ2SEQ_TRAINING_POLICY.replace(global_clipnorm=5.0)
 RNN_LAYERS = {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 ATTENTIONS = (None, "bahdanau", "luong")
+# Where a bidirectional encoder's decoder start comes from: both directions' final states
+# (tanh(W [h→_Tx; h←_1] + b)), or Bahdanau et al.'s s_0 = tanh(W_s h←_1) (backward only, no bias).
+BRIDGES = ("both", "backward")
 _CLASS = "seq2seq"
 
 
@@ -64,32 +68,45 @@ class Seq2Seq(GenerativeModel, keras.Model):
         attention_units=None,
         luong_score="general",
         attentional_activation=None,
+        bridge="both",
+        deep_output_units=None,
+        layer_dropout=0.0,
         **kwargs,
     ):
-        _check_arguments(source_vocab_size, target_vocab_size, cell, attention, embedding_dim, units, num_layers, dropout)
+        _check_arguments(source_vocab_size, target_vocab_size, cell, attention, embedding_dim, units, num_layers, dropout,
+                         bidirectional, bridge, deep_output_units, layer_dropout)
         # === Layers === (attributes before `super().__init__`, so that `_encode` and
         # `step` below serve both the functional graph and step-by-step decoding)
         self.cell = cell
         self.attention = attention
         self.num_layers = num_layers
         self.bidirectional = bidirectional
+        self.bridge = bridge
         self.source_embedding = keras.layers.Embedding(
             source_vocab_size, embedding_dim, mask_zero=True, name="source_embedding"
         )
         self.target_embedding = keras.layers.Embedding(
             target_vocab_size, embedding_dim, mask_zero=True, name="target_embedding"
         )
+        # Luong's dot score compares h_t with h̄_s directly, so their sizes must agree:
+        # a bidirectional encoder then sums its directions (k) instead of concatenating (2k).
+        merge_mode = "sum" if attention == "luong" and luong_score == "dot" else "concat"
         self.encoder_layers = []
         for i in range(num_layers):
             rnn = RNN_LAYERS[cell](units, return_sequences=True, return_state=True, name=f"encoder_{cell}_{i}")
-            self.encoder_layers.append(keras.layers.Bidirectional(rnn, name=f"encoder_bi{cell}_{i}") if bidirectional else rnn)
-        # Bahdanau's s_0 = tanh(W_s h←_1): a bidirectional encoder's final states are
-        # mapped to the decoder's size.
+            self.encoder_layers.append(
+                keras.layers.Bidirectional(rnn, merge_mode=merge_mode, name=f"encoder_bi{cell}_{i}")
+                if bidirectional else rnn
+            )
+        # A bidirectional encoder's final states are mapped to the decoder's size: from both
+        # directions, or as Bahdanau et al.'s s_0 = tanh(W_s h←_1) from the backward one.
         state_count = 2 if cell == "lstm" else 1
         self.bridges = [
-            keras.layers.Dense(units, activation="tanh", name=f"bridge_{i}_{j}")
+            keras.layers.Dense(units, activation="tanh", use_bias=bridge == "both", name=f"bridge_{i}_{j}")
             for i in range(num_layers) for j in range(state_count)
         ] if bidirectional else []
+        # Dropout between stacked layers (Zaremba et al. 2014, as Luong et al. used it).
+        self.layer_dropout_layer = keras.layers.Dropout(layer_dropout, name="layer_dropout")
         if attention is None:
             self.decoder = [
                 RNN_LAYERS[cell](units, return_sequences=True, name=f"decoder_{cell}_{i}") for i in range(num_layers)
@@ -101,8 +118,11 @@ class Seq2Seq(GenerativeModel, keras.Model):
                 else LuongAttention(luong_score, units=attention_units, name="attention")
             )
             self.decoder = AttentionDecoder(cell, units, mechanism, style=attention, num_layers=num_layers,
-                                            attentional_activation=attentional_activation, name="decoder")
+                                            attentional_activation=attentional_activation,
+                                            layer_dropout=layer_dropout, name="decoder")
         self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        # Bahdanau et al.'s deep output (A.2.2): maxout over U_o s_i + V_o E y_{i-1} + C_o c_i.
+        self.deep_output = Maxout(deep_output_units, pool_size=2, name="deep_output") if deep_output_units else None
         self.logits_layer = keras.layers.Dense(target_vocab_size, dtype="float32", name="logits")
 
         # === Functional model ===
@@ -112,11 +132,11 @@ class Seq2Seq(GenerativeModel, keras.Model):
         embedded = self.dropout_layer(self.target_embedding(target_in))
         if attention is None:
             hidden = embedded
-            for layer, state in zip(self.decoder, states):
-                hidden = layer(hidden, initial_state=state)
+            for i, (layer, state) in enumerate(zip(self.decoder, states)):
+                hidden = layer(self.layer_dropout_layer(hidden) if i else hidden, initial_state=state)
         else:
             hidden, _ = self.decoder(embedded, memory, initial_state=states, memory_mask=memory_mask)
-        logits = self.logits_layer(self.dropout_layer(hidden))
+        logits = self.logits_layer(self.dropout_layer(self._output_features(hidden, embedded)))
         super().__init__(inputs={"source": source, "target_in": target_in}, outputs=logits, **kwargs)
 
         # === Config ===
@@ -128,6 +148,8 @@ class Seq2Seq(GenerativeModel, keras.Model):
         self.attention_units = attention_units
         self.luong_score = luong_score
         self.attentional_activation = attentional_activation
+        self.deep_output_units = deep_output_units
+        self.layer_dropout = layer_dropout
         if attention == "luong":
             self.training_policy = LUONG_TRAINING_POLICY
 
@@ -137,16 +159,26 @@ class Seq2Seq(GenerativeModel, keras.Model):
         memory_mask = ops.not_equal(source_ids, 0)
         hidden = self.dropout_layer(self.source_embedding(source_ids), training=training)
         final_states = []
-        for layer in self.encoder_layers:
+        for i, layer in enumerate(self.encoder_layers):
+            if i:
+                hidden = self.layer_dropout_layer(hidden, training=training)
             hidden, *states = layer(hidden, mask=memory_mask, training=training)
             if self.bidirectional:  # [forward states..., backward states...]
                 half = len(states) // 2
-                states = [ops.concatenate([f, b], -1) for f, b in zip(states[:half], states[half:])]
+                forward, backward = states[:half], states[half:]
+                states = backward if self.bridge == "backward" else [
+                    ops.concatenate([f, b], -1) for f, b in zip(forward, backward)]
             final_states.append(states)
         if self.bidirectional:
             bridges = iter(self.bridges)
             final_states = [[next(bridges)(s) for s in states] for states in final_states]
         return hidden, memory_mask, final_states
+
+    def _output_features(self, hidden, embedded):
+        """What the logits read: the decoder's output, or the deep output's maxout of it and E y_{i-1}."""
+        if self.deep_output is None:
+            return hidden
+        return self.deep_output(ops.concatenate([hidden, embedded], -1))
 
     # The one-step contract -------------------------------------------------------
     @property
@@ -184,7 +216,7 @@ class Seq2Seq(GenerativeModel, keras.Model):
             state = {"states": states, "memory_mask": mask}
         else:
             hidden, state, attention = self.decoder.step(embedded, state, training=False)
-        logits = self.logits_layer(hidden)
+        logits = self.logits_layer(self._output_features(hidden, embedded))
         return logits, state, ops.cast(attention, "float32")
 
     def get_config(self):
@@ -203,6 +235,9 @@ class Seq2Seq(GenerativeModel, keras.Model):
             "attention_units": self.attention_units,
             "luong_score": self.luong_score,
             "attentional_activation": self.attentional_activation,
+            "bridge": self.bridge,
+            "deep_output_units": self.deep_output_units,
+            "layer_dropout": self.layer_dropout,
         }
 
     @classmethod
@@ -224,6 +259,9 @@ def seq2seq(
     attention_units=None,
     luong_score="general",
     attentional_activation=None,
+    bridge="both",
+    deep_output_units=None,
+    layer_dropout=0.0,
     name="seq2seq",
 ):
     """Builds an RNN encoder-decoder (a functional `keras.Model`).
@@ -239,7 +277,10 @@ def seq2seq(
         units: size of every RNN state.
         num_layers: stacked RNN layers in the encoder and the decoder.
         bidirectional: bidirectional encoder layers (their final states are mapped to
-            the decoder's size by a tanh layer, as in Bahdanau et al.).
+            the decoder's size by a tanh layer, as in Bahdanau et al.). With
+            `luong_score="dot"` the two directions are summed, so that the encoder
+            states have the decoder's size as the dot score needs (concatenated
+            otherwise).
         dropout: dropout on the embeddings and on the decoder outputs.
         attention_units: hidden size of the Bahdanau / Luong-concat score
             (default: `units`).
@@ -252,6 +293,15 @@ def seq2seq(
             align and the model stays a fixed-context one (BLEU 2.2 against 15.3
             linear, at equal budget). The TensorFlow NMT tutorial's attention
             wrapper projects linearly too.
+        bridge: with a bidirectional encoder, where the decoder's first state comes
+            from: `"both"` (tanh(W [h→_Tx; h←_1] + b), the default) or `"backward"`
+            (Bahdanau et al.'s s_0 = tanh(W_s h←_1): the backward state, which has read
+            the whole sentence ending at its first word; no bias).
+        deep_output_units: `None` (logits from the decoder's output) or the number of
+            maxout units (pool 2) of Bahdanau et al.'s deep output, t_i = maxout(U_o s_i
+            + V_o E y_{i-1} + C_o c_i), read by the logits (500 in the paper).
+        layer_dropout: dropout between stacked RNN layers, in the encoder and the
+            decoder (Luong et al. 2015: 0.2, after Zaremba et al. 2014).
         name: the model's name.
 
     Returns:
@@ -267,12 +317,18 @@ def seq2seq(
     return Seq2Seq(**locals())
 
 
-def _check_arguments(source_vocab_size, target_vocab_size, cell, attention, embedding_dim, units, num_layers, dropout):
+def _check_arguments(source_vocab_size, target_vocab_size, cell, attention, embedding_dim, units, num_layers, dropout,
+                     bidirectional, bridge, deep_output_units, layer_dropout):
     for argument, value in (
         ("source_vocab_size", source_vocab_size), ("target_vocab_size", target_vocab_size),
         ("embedding_dim", embedding_dim), ("units", units), ("num_layers", num_layers),
     ):
         checks.check_positive_int(_CLASS, argument, value)
+    checks.check_positive_int(_CLASS, "deep_output_units", deep_output_units, allow_none=True)
     checks.check_argument(_CLASS, "cell", cell, cell in CELLS, f"one of {tuple(CELLS)}")
     checks.check_argument(_CLASS, "attention", attention, attention in ATTENTIONS, f"one of {ATTENTIONS}")
+    checks.check_argument(_CLASS, "bridge", bridge, bridge in BRIDGES, f"one of {BRIDGES}")
+    checks.check_argument(_CLASS, "bridge", bridge, bridge == "both" or bidirectional,
+                          "'both' unless the encoder is bidirectional (bidirectional=True)")
     checks.check_rate(_CLASS, "dropout", dropout)
+    checks.check_rate(_CLASS, "layer_dropout", layer_dropout)

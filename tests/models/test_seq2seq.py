@@ -19,9 +19,13 @@ from tests.testing import properties
 CONFIGS = {
     "lstm_fixed_context": dict(cell="lstm", attention=None),
     "gru_bahdanau_bidirectional": dict(cell="gru", attention="bahdanau", bidirectional=True),
-    "lstm_luong_general_2_layers": dict(cell="lstm", attention="luong", num_layers=2),
+    "lstm_luong_general_2_layers": dict(cell="lstm", attention="luong", num_layers=2, layer_dropout=0.2),
     "rnn_luong_concat": dict(cell="rnn", attention="luong", luong_score="concat"),
     "lstm_fixed_context_bidirectional_2_layers": dict(cell="lstm", attention=None, bidirectional=True, num_layers=2),
+    # RNNsearch as in the paper: s_0 from the backward state, maxout deep output.
+    "gru_rnnsearch_paper": dict(cell="gru", attention="bahdanau", bidirectional=True, bridge="backward",
+                                deep_output_units=6),
+    "lstm_luong_dot_bidirectional": dict(cell="lstm", attention="luong", luong_score="dot", bidirectional=True),
 }
 VOCAB = 17
 
@@ -122,6 +126,67 @@ def test_bad_arguments_raise():
         models.seq2seq(10, 10, attention="dot")
     with pytest.raises(ValueError, match="seq2seq: `units` must be a positive int, got 0"):
         models.seq2seq(10, 10, units=0)
+    with pytest.raises(ValueError, match=r"seq2seq: `bridge` must be 'both' unless the encoder is bidirectional"):
+        models.seq2seq(10, 10, bridge="backward")
+    with pytest.raises(ValueError, match=r"seq2seq: `bridge` must be one of \('both', 'backward'\), got 'forward'"):
+        models.seq2seq(10, 10, bidirectional=True, bridge="forward")
+    with pytest.raises(ValueError, match="seq2seq: `deep_output_units` must be None or a positive int, got 0"):
+        models.seq2seq(10, 10, deep_output_units=0)
+    with pytest.raises(ValueError, match=r"seq2seq: `layer_dropout` must be a float in \[0, 1\), got 1.5"):
+        models.seq2seq(10, 10, layer_dropout=1.5)
+
+
+# The paper presets' pieces (Bahdanau et al. 2015, A.2.2; Luong et al. 2015, §4.1) -------
+
+def _start_states(model, source):
+    return [_numpy(s) for s in keras.tree.flatten(model.initial_state(source)["states"])]
+
+
+@pytest.mark.parametrize("bridge", ["both", "backward"])
+def test_the_backward_bridge_starts_the_decoder_from_the_backward_state_alone(bridge):
+    """s_0 = tanh(W_s h←_1): changing the forward encoder leaves s_0 as it is; no bias."""
+    model = _build(CONFIGS["gru_bahdanau_bidirectional"], bridge=bridge)
+    source = _batch()["source"]
+    before = _start_states(model, source)
+    forward = model.encoder_layers[0].forward_layer
+    forward.set_weights([w + 0.5 for w in forward.get_weights()])
+    unchanged = all(np.allclose(a, b) for a, b in zip(before, _start_states(model, source)))
+    assert unchanged == (bridge == "backward")
+    assert len(model.bridges[0].weights) == (1 if bridge == "backward" else 2)
+
+
+def test_the_deep_output_is_a_maxout_of_the_state_the_previous_word_and_the_context():
+    """logits = W_o t_i + b_o, t_i = max over pairs of U_o s_i + V_o E y_{i-1} + C_o c_i + b."""
+    model = _build(CONFIGS["gru_rnnsearch_paper"])
+    batch = _batch()
+    words = batch["target_in"][:, 0]
+    start = model.initial_state(batch["source"])
+    embedded = _numpy(model.target_embedding.embeddings)[words]
+    output, _, _ = model.decoder.step(embedded, start)  # [s_i; c_i]
+    affine_kernel, affine_bias = model.deep_output.get_weights()
+    pre_activation = np.concatenate([_numpy(output), embedded], -1) @ affine_kernel + affine_bias
+    t = pre_activation.reshape(len(words), 6, 2).max(-1)
+    kernel, bias = model.logits_layer.get_weights()
+    logits, _, _ = model.step(words, start, 0)
+    np.testing.assert_allclose(_numpy(logits), t @ kernel + bias, atol=1e-5)
+
+
+def test_layer_dropout_acts_between_stacked_layers_in_training_only():
+    batch = _batch()
+    for config, dropout_expected in ((CONFIGS["lstm_luong_general_2_layers"], True),
+                                     (dict(cell="gru", attention=None, num_layers=2, layer_dropout=0.5), True),
+                                     (dict(cell="gru", attention="bahdanau", layer_dropout=0.5), False)):
+        model = _build(config)
+        first, second = (_numpy(model(batch, training=True)) for _ in range(2))
+        assert (not np.allclose(first, second)) == dropout_expected  # one layer: nothing between
+        np.testing.assert_array_equal(_numpy(model(batch)), _numpy(model(batch)))
+
+
+def test_luong_dot_score_with_a_bidirectional_encoder_sums_the_directions():
+    model = _build(CONFIGS["lstm_luong_dot_bidirectional"])
+    memory = model.initial_state(_batch()["source"])["memory"]
+    assert memory.shape[-1] == 12  # h_t · h̄_s needs equal sizes: k, not 2k
+    assert _build(CONFIGS["gru_bahdanau_bidirectional"]).initial_state(_batch()["source"])["memory"].shape[-1] == 24
 
 
 # Decoding through keras_attn.decoding --------------------------------------------------
