@@ -1,23 +1,25 @@
-"""keras_attn: attention mechanisms for Keras 3, from Bahdanau to the Transformer."""
+"""keras_attn: attention mechanisms for Keras 3, from Bahdanau to the Transformer.
+
+`from keras_attn import BahdanauAttention` (or `keras_attn.layers`, `keras_attn.models`,
+...) works as usual; the names below are imported on first use, so that importing the
+package alone (as `keras-attn --help` does) loads neither Keras nor TensorFlow.
+"""
 
 import importlib
 
-from keras_attn import layers
-from keras_attn.layers import BahdanauAttention
-from keras_attn.layers import LuongAttention
-from keras_attn.layers import MultiHeadAttention
-from keras_attn.layers import MultiHeadSelfAttention
-from keras_attn.layers import PositionalEncoding
-from keras_attn.layers import ScaledDotProductAttention
 from keras_attn.version import __version__
 
-# Imported on first use: they pull in models, data (TensorFlow Text, keras_hub) and
-# the TF Serving protos, which `import keras_attn` for the layers alone does not need.
+# name → (module, attribute or None for the module itself).
 _LAZY = {
+    **{name: ("keras_attn.layers", name) for name in (
+        "BahdanauAttention", "LuongAttention", "MultiHeadAttention", "MultiHeadSelfAttention",
+        "PositionalEncoding", "ScaledDotProductAttention",
+    )},
     "Translator": ("keras_attn.translator", "Translator"),
-    "translator": ("keras_attn.translator", None),
-    "export": ("keras_attn.export", None),
-    "serving": ("keras_attn.serving", None),
+    **{name: (f"keras_attn.{name}", None) for name in (
+        "layers", "models", "data", "tokenizers", "decoding", "evaluation", "runs", "experiments", "translator",
+        "export", "serving", "viz", "distribute", "metrics", "runner",
+    )},
 }
 
 

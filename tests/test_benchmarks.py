@@ -212,3 +212,11 @@ def test_transformer_tasks_trains_scores_and_reports_cpu_time(tmp_path):
     tasks.write_results([row], path=tmp_path / "tasks.md")
     table = (tmp_path / "tasks.md").read_text(encoding="utf-8")
     assert "| train s (wall) | train CPU s |" in table and f"| {row['train_cpu_seconds']} |" in table
+
+
+def test_cli_startup_times_help_and_appends_a_row(tmp_path, monkeypatch):
+    cli_startup = importlib.import_module("benchmarks.cli_startup")
+    monkeypatch.setattr(cli_startup, "RESULTS", tmp_path / "cli_startup.md")
+    cli_startup.main(["--repeats", "1"])
+    row = (tmp_path / "cli_startup.md").read_text().splitlines()[-1]
+    assert row.startswith("| ") and "| 1 | no |" in row  # one repeat, no TensorFlow log lines

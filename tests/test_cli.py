@@ -139,6 +139,16 @@ def test_argument_errors_and_help(capsys):
         assert "usage: keras-attn" in capsys.readouterr().out
 
 
+def test_help_loads_neither_keras_nor_tensorflow():
+    """`keras-attn --help` answers before any heavy import (its time: benchmarks/cli_startup.py)."""
+    check = ("import sys; from keras_attn import cli\n"
+             "try:\n    cli.main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('keras', 'tensorflow', 'torch', 'jax') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("[]") and "usage: keras-attn train" in done.stdout
+    assert done.stderr == ""
+
+
 def test_presets_and_experiment_call_the_library(capsys, monkeypatch, tmp_path):
     code, out, _ = run_cli(capsys, "presets")
     assert code == 0 and "transformer_base" in out and "tiny_bahdanau" in out
