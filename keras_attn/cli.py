@@ -9,10 +9,13 @@ translates.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
+
+import yaml
 
 from keras_attn.version import __version__
 
@@ -34,15 +37,22 @@ EXAMPLES = """examples:
 # The library's argument names, as this command line spells them.
 FLAGS = {
     "preset": "--model", "dataset": "--data", "tsv": "--tsv", "source_column": "--source-column",
-    "target_column": "--target-column", "train_size": "--size", "size": "--size", "seed": "--seed",
+    "target_column": "--target-column", "train_size": "--train-size", "size": "--size", "seed": "--seed",
+    "validation_tsv": "--valid-tsv", "test_tsv": "--test-tsv", "split": "--split",
     "epochs": "--epochs", "batch_size": "--batch-size", "learning_rate": "--learning-rate",
     "tokenizer": "--tokenizer", "max_length": "--max-length", "save_every": "--save-every",
     "output_dir": "--output-dir", "overwrite": "--overwrite", "strategy": "--strategy", "beam_size": "--beam-size",
-    "overrides": "--set",
+    "overrides": "--set", "warmup_steps": "--warmup-steps", "validation_size": "--valid-size",
+    "source_vocab_size": "--source-vocab-size", "target_vocab_size": "--target-vocab-size",
+    "mixed_precision": "--mixed-precision", "early_stopping": "--early-stopping", "monitor": "--monitor",
+    "path": "RUN",
 }
+# `train`'s options whose parser name differs from the library's argument (for --config files,
+# which may use either: run.json's "arguments" replay a run).
+TRAIN_DESTS = {"preset": "model", "dataset": "data", "validation_tsv": "valid_tsv", "overrides": "set"}
 
 
-class _UserError(Exception):
+class UsageError(Exception):
     """Raised for user mistakes the CLI reports in one line."""
 
 
@@ -70,16 +80,23 @@ def _positive_int(text):
     return value
 
 
-def _add_corpus_arguments(parser, default_size):
-    parser.add_argument("--data", default="ko-en", help="a built-in data set (default: ko-en)")
-    parser.add_argument("--tsv", help="a tab-separated parallel corpus instead of --data")
-    parser.add_argument("--source-column", type=int, default=0, help="0-based TSV column of the source")
-    parser.add_argument("--target-column", type=int, default=1, help="0-based TSV column of the target")
-    parser.add_argument("--size", type=_positive_int, default=default_size, help="sentence pairs to use")
-    parser.add_argument("--seed", type=int, default=0)
+def _add_corpus_arguments(parser, defaults):
+    """The corpus flags; `defaults` None: unset ones are read from the run's run.json."""
+    from_run = " (default: the run's)"
+    parser.add_argument("--data", default=defaults and "ko-en",
+                        help="a built-in data set" + (" (default: %(default)s)" if defaults else from_run))
+    parser.add_argument("--tsv", help="a tab-separated parallel corpus instead of --data" +
+                        ("" if defaults else "; a file other than the run's is scored whole"))
+    parser.add_argument("--source-column", type=int, default=defaults and 0,
+                        help="0-based TSV column of the source" + (" (default: %(default)s)" if defaults else from_run))
+    parser.add_argument("--target-column", type=int, default=defaults and 1,
+                        help="0-based TSV column of the target" + (" (default: %(default)s)" if defaults else from_run))
+    parser.add_argument("--seed", type=int, default=defaults and 0,
+                        help="seed of generated data" + (" (default: %(default)s)" if defaults else from_run))
 
 
-def build_parser():
+def build_parser(train_defaults=None):
+    """The argument parser; `train_defaults` replace `train`'s defaults (from `--config`)."""
     parser = argparse.ArgumentParser(
         prog="keras-attn",
         description="Attention mechanisms and the models built on them, for Keras 3: train, evaluate, "
@@ -95,22 +112,51 @@ def build_parser():
         description="Trains a Bahdanau seq2seq and a Transformer on the built-in Korean→English corpus, prints "
                     "BLEU and sample translations, writes attention heatmaps and exports SavedModels.",
     )
-    quick.add_argument("--output-dir", default="runs/quickstart", help="where runs and heatmaps go")
-    quick.add_argument("--saved-models", default="saved_models", help="base folder of the SavedModels")
+    quick.add_argument("--output-dir", default="runs/quickstart",
+                       help="where runs and heatmaps go (default: %(default)s)")
+    quick.add_argument("--saved-models", default="saved_models",
+                       help="base folder of the SavedModels (default: %(default)s)")
     quick.add_argument("--smoke", action="store_true", help="a toy training budget, to check the set-up quickly")
 
     train = commands.add_parser("train", help="train a preset on a built-in data set or a TSV corpus",
                                 description="Trains a model; rerun the same command to resume an interrupted run.")
-    train.add_argument("--model", default="tiny_bahdanau", help="a translation preset (see `keras-attn presets`)")
-    _add_corpus_arguments(train, 20_000)
-    train.add_argument("--epochs", type=_positive_int, default=5)
-    train.add_argument("--batch-size", type=_positive_int, default=64)
+    train.add_argument("--model", default="tiny_bahdanau",
+                       help="a translation preset (see `keras-attn presets`; default: %(default)s)")
+    _add_corpus_arguments(train, defaults=True)
+    train.add_argument("--valid-tsv", help="held-out validation pairs (then all of --tsv trains; default: a 10 %% "
+                                           "hash split of --tsv by source sentence)")
+    train.add_argument("--test-tsv", help="held-out test pairs for `evaluate` (then all of --tsv trains; default: "
+                                          "a 10 %% hash split of --tsv by source sentence)")
+    train.add_argument("--train-size", "--size", type=_positive_int, dest="train_size",
+                       help="cap the training pairs (default: every pair of --tsv; 20000 generated for --data)")
+    train.add_argument("--valid-size", type=_positive_int, default=500, dest="validation_size",
+                       help="validation pairs scored after each epoch (default: %(default)s)")
+    train.add_argument("--epochs", type=_positive_int, default=5,
+                       help="epochs to train (default: %(default)s); on a finished run, a larger number continues it")
+    train.add_argument("--batch-size", type=_positive_int, default=64, help="the global batch (default: %(default)s)")
     train.add_argument("--learning-rate", type=float, help="Adam's learning rate (default: per model family)")
-    train.add_argument("--tokenizer", default="word", choices=("word", "subword", "character"))
-    train.add_argument("--max-length", type=_positive_int, default=64, help="longest sentence in tokens")
+    train.add_argument("--warmup-steps", type=_positive_int,
+                       help="warm-up steps of the Transformer schedule (default: per preset)")
+    train.add_argument("--tokenizer", default="word", choices=("word", "subword", "character"),
+                       help="default: %(default)s")
+    train.add_argument("--source-vocab-size", type=_positive_int,
+                       help="the most source tokens (default: every word or character seen; subword: 1000)")
+    train.add_argument("--target-vocab-size", type=_positive_int,
+                       help="the most target tokens (default: every word or character seen; subword: 1000)")
+    train.add_argument("--max-length", type=_positive_int, default=64,
+                       help="longest sentence in tokens (default: %(default)s)")
+    train.add_argument("--mixed-precision", choices=("bfloat16", "float16"),
+                       help="compute in this type with float32 weights (default: float32)")
+    train.add_argument("--early-stopping", type=_positive_int, metavar="PATIENCE",
+                       help="stop after PATIENCE epochs without improvement on the validation pairs and keep the "
+                            "best epoch's weights (default: train every epoch)")
+    train.add_argument("--monitor", default="val_loss", choices=("val_loss", "val_masked_accuracy"),
+                       help="what --early-stopping watches (default: %(default)s)")
     train.add_argument("--save-every", type=_positive_int, help="checkpoint every N steps (default: each epoch)")
-    train.add_argument("--output-dir", required=True, help="the run directory")
+    train.add_argument("--output-dir", help="the run directory (required, here or in --config)")
     train.add_argument("--overwrite", action="store_true", help="retrain a finished run")
+    train.add_argument("--config", help="a YAML or JSON file of these options (keys as the flags, e.g. "
+                                        "batch-size, or a run's run.json to replay it); flags given here win")
     # keras_attn.distribute.STRATEGIES, not imported here: it loads TensorFlow.
     train.add_argument("--strategy", default="default", choices=("default", "mirrored", "multi_worker"),
                        help="default: one device; mirrored: every GPU of this machine (its logical CPU devices "
@@ -118,34 +164,48 @@ def build_parser():
                             "--batch-size stays the global batch, split evenly between the replicas")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a preset argument, e.g. --set units=64 (JSON values)")
+    train.set_defaults(**(train_defaults or {}))
 
     evaluate = commands.add_parser("evaluate", help="BLEU, exact match (and AER on ko-en) of a trained run")
     evaluate.add_argument("run", help="a run directory (from `train`)")
-    _add_corpus_arguments(evaluate, 500)
-    evaluate.add_argument("--beam-size", type=_positive_int)
+    _add_corpus_arguments(evaluate, defaults=None)
+    evaluate.add_argument("--size", type=_positive_int, default=500, help="the most pairs to score (default: "
+                                                                          "%(default)s)")
+    evaluate.add_argument("--split", default="test", choices=("test", "validation", "train"),
+                          help="which of the run's pairs (default: test, held out; train is labelled as such)")
+    evaluate.add_argument("--beam-size", type=_positive_int, help="beam search with this many beams (default: "
+                                                                  "greedy)")
 
     translate = commands.add_parser("translate", help="translate sentences (arguments or stdin, one per line)")
     translate.add_argument("model", help="a run directory or a SavedModel version directory")
-    translate.add_argument("sentences", nargs="*", help="sentences; read from stdin when omitted")
-    translate.add_argument("--beam-size", type=_positive_int)
+    translate.add_argument("sentences", nargs="*", help="sentences; read from --input or stdin when omitted")
+    translate.add_argument("--input", help="a text file, one sentence per line")
+    translate.add_argument("--output", help="write the translations here, one per line (default: stdout); "
+                                            "shows a progress bar")
+    translate.add_argument("--beam-size", type=_positive_int,
+                           help="beam search with this many beams (default: the run's; a SavedModel decodes as "
+                                "exported and refuses it)")
 
     export = commands.add_parser("export", help="export a trained run as a TF Serving SavedModel")
     export.add_argument("run", help="a run directory (from `train`)")
     export.add_argument("--name", required=True, help="the model name TF Serving serves it under")
-    export.add_argument("--base-dir", default="saved_models")
-    export.add_argument("--version", type=_positive_int, help="default: the next free version")
+    export.add_argument("--base-dir", default="saved_models",
+                        help="the model base folder TF Serving watches (default: %(default)s)")
+    export.add_argument("--version", type=_positive_int, help="the version folder (default: the next free one)")
     export.add_argument("--beam-size", type=_positive_int, help="beam search with this many beams (default greedy)")
 
     plot = commands.add_parser("plot", help="write the attention heatmap (PNG) of a sentence's translation")
-    plot.add_argument("run", help="a run directory (from `train`)")
-    plot.add_argument("sentence")
-    plot.add_argument("--output", default="attention.png")
+    plot.add_argument("run", help="a run directory (from `train`) or a SavedModel version directory")
+    plot.add_argument("sentence", help="the source sentence to translate")
+    plot.add_argument("--output", default="attention.png", help="the PNG to write (default: %(default)s)")
 
     experiment = commands.add_parser("experiment", help="run one of the library's experiments")
     experiment.add_argument("name", choices=("bottleneck", "alignment"),
                             help="bottleneck: accuracy vs length per model; alignment: ko-en Bahdanau attention/AER")
-    experiment.add_argument("--output-dir", default="docs/experiments")
-    experiment.add_argument("--epochs", type=_positive_int)
+    experiment.add_argument("--output-dir", default="docs/experiments",
+                            help="where the tables and plots go (default: %(default)s)")
+    experiment.add_argument("--epochs", type=_positive_int, help="training epochs of every model (default: the "
+                                                                 "experiment's, per task)")
     experiment.add_argument("--processes", type=_positive_int, default=2,
                             help="bottleneck: trainings run side by side, one thread each on 2 cores (default 2)")
 
@@ -155,12 +215,44 @@ def build_parser():
     return parser
 
 
+def _read_config(path):
+    """The options of a `--config` file (JSON, or YAML), or the arguments of a run.json."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except OSError as error:
+        raise UsageError(f"--config {path}: {error.strerror}") from error
+    try:
+        config = yaml.safe_load(text)  # JSON is YAML too
+    except yaml.YAMLError as error:
+        raise UsageError(f"--config {path}: not valid YAML or JSON ({str(error).splitlines()[0]})") from error
+    if not isinstance(config, dict):
+        raise UsageError(f"--config {path}: expected a mapping of options, e.g. {{\"epochs\": 10}}")
+    if isinstance(config.get("arguments"), dict) and "finished" in config:
+        config = config["arguments"]  # a run's run.json replays the run
+    return config
+
+
+def _train_defaults(path, valid):
+    """`train`'s defaults from the `--config` file at `path`; `valid`: the parser's option names."""
+    defaults = {}
+    for key, value in _read_config(path).items():
+        dest = TRAIN_DESTS.get(str(key).replace("-", "_"), str(key).replace("-", "_"))
+        if dest not in valid:
+            raise UsageError(f"--config {path}: unknown option {key!r}; valid options: "
+                             f"{', '.join(sorted(k.replace('_', '-') for k in valid))}")
+        if dest == "set" and isinstance(value, dict):
+            value = [f"{k}={json.dumps(v)}" for k, v in value.items()]
+        defaults[dest] = value
+    return defaults
+
+
 def _overrides(pairs):
     overrides = {}
     for pair in pairs:
         key, separator, value = pair.partition("=")
         if not separator or not key.isidentifier():
-            raise _UserError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set units=64")
+            raise UsageError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set units=64")
         try:
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -168,17 +260,35 @@ def _overrides(pairs):
     return overrides
 
 
-def _sentences(arguments):
+def _sentences(arguments, input_path):
+    if arguments and input_path:
+        raise UsageError("translate: give sentences as arguments or --input FILE, not both")
     if arguments:
         return arguments
+    if input_path:
+        with open(input_path, encoding="utf-8") as file:
+            return [line.rstrip("\r\n") for line in file]
     if sys.stdin.isatty():
-        raise _UserError("translate: give sentences as arguments or pipe them in, one per line")
+        raise UsageError("translate: give sentences as arguments, --input FILE, or pipe them in, one per line")
     return [line.rstrip("\n") for line in sys.stdin]
+
+
+def _write_lines(path, lines):
+    # Written whole, then renamed: an interrupted run leaves no half-written output.
+    temporary = f"{path}.tmp"
+    with open(temporary, "w", encoding="utf-8") as file:
+        file.writelines(f"{line}\n" for line in lines)
+    os.replace(temporary, path)
+
+
+def _progress_to_stderr():
+    # Keras' progress bars print to stdout; stdout keeps only the results, for pipes.
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 def _require_dir(path, what):
     if not os.path.isdir(path):
-        raise _UserError(f"{path}: no such directory ({what})")
+        raise UsageError(f"{path}: no such directory ({what})")
 
 
 def _run(args):
@@ -190,8 +300,12 @@ def _run(args):
     elif args.command == "train":
         runs.train(
             args.output_dir, preset=args.model, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
-            target_column=args.target_column, train_size=args.size, epochs=args.epochs, batch_size=args.batch_size,
-            learning_rate=args.learning_rate, tokenizer=args.tokenizer, max_length=args.max_length,
+            target_column=args.target_column, validation_tsv=args.valid_tsv, test_tsv=args.test_tsv,
+            train_size=args.train_size, validation_size=args.validation_size, epochs=args.epochs,
+            batch_size=args.batch_size, learning_rate=args.learning_rate, warmup_steps=args.warmup_steps,
+            tokenizer=args.tokenizer, source_vocab_size=args.source_vocab_size,
+            target_vocab_size=args.target_vocab_size, max_length=args.max_length,
+            mixed_precision=args.mixed_precision, early_stopping=args.early_stopping, monitor=args.monitor,
             seed=args.seed, save_every=args.save_every, overwrite=args.overwrite, strategy=args.strategy,
             **_overrides(args.set),
         )
@@ -201,15 +315,23 @@ def _run(args):
               f"trained; the chief saves the translator in {saved}")
     elif args.command == "evaluate":
         _require_dir(args.run, "a run directory")
-        scores = runs.evaluate(args.run, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
-                                 target_column=args.target_column, size=args.size, seed=args.seed,
-                                 beam_size=args.beam_size)
+        with _progress_to_stderr():
+            scores = runs.evaluate(args.run, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
+                                   target_column=args.target_column, size=args.size, seed=args.seed,
+                                   beam_size=args.beam_size, split=args.split, progress=True)
         for key, value in scores.items():
             print(f"{key}: {value}")
     elif args.command == "translate":
         _require_dir(args.model, "a run directory or a SavedModel")
-        for translation in runs.translate(args.model, _sentences(args.sentences), beam_size=args.beam_size):
-            print(translation)
+        sentences = _sentences(args.sentences, args.input)
+        with _progress_to_stderr():
+            translations = runs.translate(args.model, sentences, beam_size=args.beam_size, progress=bool(args.output))
+        if args.output:
+            _write_lines(args.output, translations)
+            print(f"wrote {len(translations)} translations to {args.output}")
+        else:
+            for translation in translations:
+                print(translation)
     elif args.command == "export":
         from keras_attn import export
 
@@ -219,7 +341,7 @@ def _run(args):
         path = export.export(translator, args.base_dir, args.name, version=args.version)
         print(f"exported {path}\nserve it with:\n  {runs.serving_command(os.path.dirname(path), args.name)}")
     elif args.command == "plot":
-        _require_dir(args.run, "a run directory")
+        _require_dir(args.run, "a run directory or a SavedModel")
         attention = runs.plot_attention(args.run, args.sentence, args.output)
         print(f"{args.sentence} → {attention.translation}\nwrote {args.output}")
     elif args.command == "experiment":
@@ -239,15 +361,31 @@ def _run(args):
         models.list_presets(with_parameter_counts=args.parameter_counts, print_table=True)
 
 
-def main(argv=None):
+def parse_arguments(argv=None):
+    """`(parser, arguments)` of `argv`, a `train --config` file's options filled in; `UsageError` on a bad one."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "train" and args.config:
+        # Parsed again with the file's values as defaults: options on the command line win.
+        valid = set(vars(args)) - {"command", "config"}
+        args = build_parser(_train_defaults(args.config, valid)).parse_args(argv)
+    if args.command == "train" and not args.output_dir:
+        raise UsageError("--output-dir is required (on the command line or in --config)")
+    return parser, args
+
+
+def main(argv=None):
+    try:
+        parser, args = parse_arguments(argv)
+    except UsageError as error:
+        print(f"keras-attn train: error: {error}", file=sys.stderr)
+        return 2
     if args.command is None:
         parser.print_help()
         return 0
     try:
         _run(args)
-    except (_UserError, ValueError, OSError) as error:
+    except (UsageError, ValueError, OSError) as error:
         # The library's ValueErrors name the argument and what was expected; OSErrors
         # name the path. KERAS_ATTN_DEBUG=1 shows the traceback.
         if os.environ.get("KERAS_ATTN_DEBUG"):

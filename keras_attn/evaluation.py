@@ -76,7 +76,7 @@ def alignment_error_rate(model, examples, source_tokenizer, target_tokenizer, ba
     return metrics.alignment_error_rate(predicted, sure=[e.alignment for e in examples])
 
 
-def score_translator(translator, pairs, beam_size=None, alignments=None):
+def score_translator(translator, pairs, beam_size=None, alignments=None, progress=False):
     """BLEU and exact match of a `Translator` on `(source, target)` string pairs (+ AER).
 
     Args:
@@ -86,6 +86,7 @@ def score_translator(translator, pairs, beam_size=None, alignments=None):
         alignments: ko-en `Example`s with gold alignments, for the AER of the
             model's attention; used only when the model has attention and word
             tokenizers (the gold links are over words).
+        progress: show a progress bar while translating.
 
     Returns:
         A dict: `sentences`, `bleu`, `exact_match`, and `aer` when it applies.
@@ -93,7 +94,7 @@ def score_translator(translator, pairs, beam_size=None, alignments=None):
     pairs = list(pairs)
     if not pairs:
         raise ValueError("score_translator: `pairs` is empty; expected at least one (source, target) pair.")
-    hypotheses = translator.translate([source for source, _ in pairs], beam_size=beam_size)
+    hypotheses = translator.translate([source for source, _ in pairs], beam_size=beam_size, progress=progress)
     references = [tokenizers.normalize(target) for _, target in pairs]
     scores = {
         "sentences": len(pairs),

@@ -37,7 +37,24 @@ _SOURCE_DIR = "source_tokenizer"
 _TARGET_DIR = "target_tokenizer"
 _FORMAT_VERSION = 1
 # `translate` feeds the graph in chunks so a long list does not become one huge batch.
-_TRANSLATE_BATCH = 64
+# Sentences per graph call when translating many: bounded memory, and a progress bar that moves.
+TRANSLATE_BATCH = 64
+
+
+def translate_in_batches(run_batch, sentences, progress=False):
+    """`run_batch(texts) → outputs dict` over `sentences` in `TRANSLATE_BATCH`es; the translations.
+
+    `progress` shows a Keras progress bar counting sentences. Shared by
+    `Translator.translate` and the SavedModel path of `keras_attn.runs.translate`.
+    """
+    bar = keras.utils.Progbar(len(sentences), unit_name="sentence") if progress and sentences else None
+    translations = []
+    for start in range(0, len(sentences), TRANSLATE_BATCH):
+        batch = sentences[start:start + TRANSLATE_BATCH]
+        translations += [value.decode("utf-8") for value in np.asarray(run_batch(batch)["translation"])]
+        if bar:
+            bar.add(len(batch))
+    return translations
 
 
 class Attention(typing.NamedTuple):
@@ -53,6 +70,19 @@ class Attention(typing.NamedTuple):
     weights: np.ndarray
     translation: str
     score: float
+
+    @classmethod
+    def from_outputs(cls, outputs, index=0):
+        """Sentence `index` of a batch of `Translator.run` (or exported signature) outputs, trimmed of padding."""
+        source = [t.decode("utf-8") for t in np.asarray(outputs["source_tokens"])[index] if t]
+        target = [t.decode("utf-8") for t in np.asarray(outputs["target_tokens"])[index] if t]
+        return cls(
+            source_tokens=source,
+            target_tokens=target,
+            weights=np.asarray(outputs["attention"])[index, : len(target), : len(source)],
+            translation=np.asarray(outputs["translation"])[index].decode("utf-8"),
+            score=float(np.asarray(outputs["scores"])[index]),
+        )
 
 
 class Translator:
@@ -235,13 +265,14 @@ class Translator:
 
     # Public API -----------------------------------------------------------------
 
-    def translate(self, sentences, beam_size=None):
+    def translate(self, sentences, beam_size=None, progress=False):
         """Translates a list of sentences.
 
         Args:
             sentences: a list of `str`; the empty string translates to "".
             beam_size: beam width for this call (1 = greedy); `None` uses the
                 translator's `strategy` / `beam_size`.
+            progress: show a progress bar (sentences translated).
 
         Returns:
             A `list[str]` of normalised translations, one per input.
@@ -252,11 +283,7 @@ class Translator:
         ['i ate rice', '']
         """
         sentences = _check_sentences(sentences)
-        translations = []
-        for start in range(0, len(sentences), _TRANSLATE_BATCH):
-            outputs = self.run(sentences[start : start + _TRANSLATE_BATCH], beam_size)
-            translations += [value.decode("utf-8") for value in outputs["translation"]]
-        return translations
+        return translate_in_batches(lambda batch: self.run(batch, beam_size), sentences, progress)
 
     def attention(self, sentence, beam_size=None):
         """Translates one sentence and returns its attention, trimmed of padding.
@@ -279,16 +306,7 @@ class Translator:
         """
         if not isinstance(sentence, str):
             raise TypeError(f"Translator.attention expects one str, got {type(sentence).__name__}: {sentence!r}.")
-        outputs = self.run([sentence], beam_size)
-        source = [t.decode("utf-8") for t in outputs["source_tokens"][0] if t]
-        target = [t.decode("utf-8") for t in outputs["target_tokens"][0] if t]
-        return Attention(
-            source_tokens=source,
-            target_tokens=target,
-            weights=outputs["attention"][0, : len(target), : len(source)],
-            translation=outputs["translation"][0].decode("utf-8"),
-            score=float(outputs["scores"][0]),
-        )
+        return Attention.from_outputs(self.run([sentence], beam_size))
 
     # Saving ---------------------------------------------------------------------
 

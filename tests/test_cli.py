@@ -1,6 +1,7 @@
 """keras-attn: every subcommand's happy path (tiny budgets) and its user errors (hostile
 input and unwritable outputs included: marker `fault`)."""
 
+import argparse
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 from keras_attn import cli
 from keras_attn import experiments
 from keras_attn import runs
+from tests.testing import KOR_SAMPLE
 from tests.testing import run_cli
 from tests.testing import save_untrained_run
 from tests.testing import write_tsv
@@ -183,3 +185,93 @@ def test_an_unwritable_plot_is_a_clear_error(untrained_run_dir, capsys, monkeypa
     code, _, err = run_cli(capsys, "plot", untrained_run_dir, "나는 밥을 먹었다", "--output",
                            "/proc/keras_attn/heatmap.png")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.filterwarnings("ignore::keras_attn.data.MalformedLinesWarning")
+def test_a_users_own_corpus_from_train_to_a_saved_model(tmp_path, capsys):
+    """The new user's path on a Tatoeba-format file (tests/data/kor_sample.tsv): train, score the
+    held-out pairs without repeating any corpus flag, export, translate in a fresh process."""
+    run = str(tmp_path / "run")
+    code, _, err = run_cli(capsys, "train", "--model", "tiny_transformer", "--tsv", KOR_SAMPLE, "--source-column", "1",
+                           "--target-column", "0", "--epochs", "1", "--batch-size", "16", "--max-length", "16",
+                           "--set", "d_model=16", "--set", "d_ff=32", "--set", "num_layers=1", "--output-dir", run)
+    assert code == 0, err
+    code, out, _ = run_cli(capsys, "evaluate", run)
+    scores = dict(line.split(": ", 1) for line in out.strip().splitlines())
+    assert code == 0 and scores["data"].startswith("the held-out test split of kor_sample.tsv")
+    held_out = runs.Corpus.from_arguments(json.load(open(os.path.join(run, "run.json")))["arguments"])
+    test_sources = {s for s, _ in held_out.pairs("test").as_numpy_iterator()}
+    train_sources = {s for s, _ in held_out.pairs("train").as_numpy_iterator()}
+    assert int(scores["sentences"]) == len(list(held_out.pairs("test"))) > 0 and not test_sources & train_sources
+
+    base = str(tmp_path / "saved_models")
+    assert run_cli(capsys, "export", run, "--name", "kor", "--base-dir", base)[0] == 0
+    expected = runs.translate(run, ["나는 밥을 먹었다."])
+    done = subprocess.run([sys.executable, "-m", "keras_attn.cli", "translate", os.path.join(base, "kor", "1"),
+                           "나는 밥을 먹었다."], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == expected
+
+
+def test_translate_a_file_and_refuse_a_beam_a_saved_model_cannot_honour(untrained_run_dir, tmp_path, capsys):
+    sentences = tmp_path / "in.txt"
+    sentences.write_text("나는 밥을 먹었다\n\n밥을 먹었다\n", encoding="utf-8")
+    output = tmp_path / "out.txt"
+    code, out, _ = run_cli(capsys, "translate", untrained_run_dir, "--input", str(sentences), "--output", str(output))
+    assert code == 0 and "wrote 3 translations" in out
+    assert output.read_text(encoding="utf-8").split("\n")[:3] == runs.translate(
+        untrained_run_dir, ["나는 밥을 먹었다", "", "밥을 먹었다"])
+    base = str(tmp_path / "saved_models")
+    assert run_cli(capsys, "export", untrained_run_dir, "--name", "m", "--base-dir", base)[0] == 0
+    saved_model = os.path.join(base, "m", "1")
+    code, _, err = run_cli(capsys, "translate", saved_model, "나는", "--beam-size", "3")
+    assert code == 2 and "--beam-size 3" in err and "decodes as it was exported" in err
+    png = str(tmp_path / "saved_model_attention.png")
+    code, out, _ = run_cli(capsys, "plot", saved_model, "나는 밥을 먹었다", "--output", png)
+    assert code == 0 and os.path.getsize(png) > 1000
+    drawn, reference = runs.attention(saved_model, "나는 밥을 먹었다"), runs.attention(untrained_run_dir, "나는 밥을 먹었다")
+    assert drawn.source_tokens == reference.source_tokens and drawn.target_tokens == reference.target_tokens
+    assert abs(drawn.weights - reference.weights).max() < 1e-5
+
+
+def test_train_reads_a_config_file_and_flags_win(tmp_path, capsys):
+    config = tmp_path / "train.yaml"
+    config.write_text("model: tiny_transformer\nbatch-size: 16\nepochs: 3\nset:\n  d_model: 32\n"
+                      "output_dir: runs/from_config\n", encoding="utf-8")
+    _, args = cli.parse_arguments(["train", "--config", str(config), "--epochs", "7"])
+    assert (args.model, args.batch_size, args.epochs, args.output_dir) == ("tiny_transformer", 16, 7, "runs/from_config")
+    assert args.set == ["d_model=32"] and args.tokenizer == "word"  # the rest keeps its defaults
+
+    # A run's run.json replays it (the library's argument names).
+    record = tmp_path / "run.json"
+    record.write_text(json.dumps({"arguments": {"preset": "tiny_bahdanau", "dataset": "reverse", "train_size": 200,
+                                                "validation_tsv": None, "overrides": {"units": 16}}, "finished": True}))
+    _, args = cli.parse_arguments(["train", "--config", str(record), "--output-dir", "again"])
+    assert (args.model, args.data, args.train_size, args.set) == ("tiny_bahdanau", "reverse", 200, ["units=16"])
+
+    config.write_text('{"epoch": 3}', encoding="utf-8")
+    code, _, err = run_cli(capsys, "train", "--config", str(config), "--output-dir", str(tmp_path / "r"))
+    assert code == 2 and "unknown option 'epoch'; valid options: " in err and "epochs" in err
+    config.write_text("epochs: [3", encoding="utf-8")
+    code, _, err = run_cli(capsys, "train", "--config", str(config), "--output-dir", str(tmp_path / "r"))
+    assert code == 2 and "not valid YAML or JSON" in err and not (tmp_path / "r").exists()
+    code, _, err = run_cli(capsys, "train", "--epochs", "2")
+    assert code == 2 and "--output-dir is required" in err
+
+
+def test_every_option_has_help_and_is_documented():
+    """`--help` explains every option (with its default where it has one) and docs/cli.md lists them."""
+    docs = open(os.path.join(os.path.dirname(__file__), "..", "docs", "cli.md"), encoding="utf-8").read()
+    parser = cli.build_parser()
+    commands = next(action for action in parser._actions if action.dest == "command").choices
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.dest == "help":
+                continue
+            flag = action.option_strings[0] if action.option_strings else action.dest
+            assert action.help, f"{name} {flag} has no help text"
+            if action.option_strings and action.default not in (None, False, [], argparse.SUPPRESS):
+                assert "%(default)s" in action.help or str(action.default) in action.help, f"{name} {flag}"
+            if action.option_strings:
+                assert f"`{flag}" in docs, f"docs/cli.md does not document {name} {flag}"

@@ -11,6 +11,7 @@ import warnings
 
 import tensorflow as tf
 
+from keras_attn.data import splits as splits_lib
 from keras_attn.tokenizers import text as text_lib
 
 _BOM = b"\xef\xbb\xbf"
@@ -41,7 +42,7 @@ def _check_path(path):
     return path
 
 
-def iter_parallel_tsv(path, source_column, target_column, *, strict=False, normalize=True):
+def iter_parallel_tsv(path, source_column, target_column, *, strict=False, normalize=True, split=None):
     """Streams (source, target) pairs from a tab-separated file, line by line.
 
     Handles a UTF-8 byte-order mark and CRLF line ends. Malformed lines — too few
@@ -57,6 +58,11 @@ def iter_parallel_tsv(path, source_column, target_column, *, strict=False, norma
         strict: raise `ValueError` (with the line number) on a malformed line.
         normalize: return `keras_attn.data.normalize`d sentences (as the built-in
             data sets do); `False` returns them as in the file, stripped.
+        split: `None` for every pair, or "train", "validation" or "test" for the
+            pairs whose normalised source falls in that split (`split_of`: 80 / 10
+            / 10 % by a hash of the sentence). Every translation of one source
+            sentence (Tatoeba has several) lands in the same split, so a held-out
+            source is never seen in training.
 
     Returns:
         An iterator of `(source, target)` `str` pairs.
@@ -65,13 +71,20 @@ def iter_parallel_tsv(path, source_column, target_column, *, strict=False, norma
         FileNotFoundError: when `path` does not exist (raised at the call).
         ValueError: on a malformed line when `strict`.
     """
+    path = _check_arguments(path, source_column, target_column, split)
+    return _read(path, source_column, target_column, strict, normalize, split)
+
+
+def _check_arguments(path, source_column, target_column, split):
     path = _check_path(path)
     _check_column("source_column", source_column)
     _check_column("target_column", target_column)
-    return _read(path, source_column, target_column, strict, normalize)
+    if split is not None:
+        splits_lib.check_split(split)
+    return path
 
 
-def _read(path, source_column, target_column, strict, normalize):
+def _read(path, source_column, target_column, strict, normalize, split):
     needed = max(source_column, target_column) + 1
     skipped = collections.Counter()
     with open(path, "rb") as file:
@@ -101,8 +114,11 @@ def _read(path, source_column, target_column, strict, normalize):
                     raise ValueError(f"{path}, line {number}: malformed line ({detail}).")
                 skipped[problem] += 1
                 continue
+            normalized_source = text_lib.normalize(source)
+            if split is not None and splits_lib.split_of(normalized_source) != split:
+                continue
             if normalize:
-                source, target = text_lib.normalize(source), text_lib.normalize(target)
+                source, target = normalized_source, text_lib.normalize(target)
             yield source, target
     if skipped:
         reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(skipped.items()))
@@ -113,7 +129,7 @@ def _read(path, source_column, target_column, strict, normalize):
         )
 
 
-def read_parallel_tsv(path, source_column, target_column, *, strict=False, normalize=True):
+def read_parallel_tsv(path, source_column, target_column, *, strict=False, normalize=True, split=None):
     """Reads a tab-separated parallel corpus as a streaming `tf.data.Dataset`.
 
     Same arguments and line handling as `iter_parallel_tsv`. The file is read
@@ -130,14 +146,12 @@ def read_parallel_tsv(path, source_column, target_column, *, strict=False, norma
     pairs = read_parallel_tsv("kor.txt", source_column=1, target_column=0)
     ```
     """
-    path = _check_path(path)
-    _check_column("source_column", source_column)
-    _check_column("target_column", target_column)
+    path = _check_arguments(path, source_column, target_column, split)
 
     def chunks():
         # Chunks of pairs: one Python-to-TensorFlow call per pair would be slow.
         sources, targets = [], []
-        for source, target in _read(path, source_column, target_column, strict, normalize):
+        for source, target in _read(path, source_column, target_column, strict, normalize, split):
             sources.append(source)
             targets.append(target)
             if len(sources) == _CHUNK_SIZE:

@@ -198,7 +198,7 @@ def list_presets(with_parameter_counts=False, print_table=False):
         with_parameter_counts: also build each preset at its paper's vocabulary size
             (1000/1000 for the tiny ones) and add `parameters` (the big presets take
             a few seconds and a few GB of memory each; `transformer_big` about 1 GB).
-        print_table: print one line per preset.
+        print_table: print one line per preset, as soon as it is counted.
     """
     rows = []
     for name, preset in PRESETS.items():
@@ -212,8 +212,7 @@ def list_presets(with_parameter_counts=False, print_table=False):
         if with_parameter_counts:
             row["parameters"] = parameter_count(name)
         rows.append(row)
-    if print_table:
-        for row in rows:
+        if print_table:  # line by line: counting the big presets takes a while
             count = f"{row['parameters'] / 1e6:9.1f}M" if "parameters" in row else ""
-            print(f"{row['name']:20s} {row['family']:10s}{count}  {row['description']}")
+            print(f"{row['name']:20s} {row['family']:10s}{count}  {row['description']}", flush=True)
     return rows

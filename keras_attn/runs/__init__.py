@@ -6,12 +6,15 @@
   in named steps, resumable.
 - `ResilientBackupAndRestore` (checkpoint): the checkpoint callback, the one
   adapter over Keras' internals.
-- `evaluate` (evaluator), `load_translator` / `translate` / `plot_attention`
-  (translation), `load_corpus` (corpus).
+- `evaluate` (evaluator), `load_translator` / `load_decoder` / `translate` /
+  `attention` / `plot_attention`
+  (translation), `Corpus` / `load_corpus` (corpus: where the train, validation
+  and test pairs come from).
 - `quickstart`: the two-model tour of the README.
 """
 
 from keras_attn.runs.checkpoint import ResilientBackupAndRestore
+from keras_attn.runs.corpus import Corpus
 from keras_attn.runs.corpus import check_not_empty
 from keras_attn.runs.corpus import load_corpus
 from keras_attn.runs.errors import RunError
@@ -26,7 +29,9 @@ from keras_attn.runs.run_directory import TRANSLATOR_DIR
 from keras_attn.runs.run_directory import RunDirectory
 from keras_attn.runs.trainer import TOKENIZERS
 from keras_attn.runs.trainer import train
+from keras_attn.runs.translation import attention
 from keras_attn.runs.translation import is_saved_model
+from keras_attn.runs.translation import load_decoder
 from keras_attn.runs.translation import load_translator
 from keras_attn.runs.translation import plot_attention
 from keras_attn.runs.translation import translate

@@ -4,8 +4,10 @@
     tokenizers/         source/ and target/ (written before training, so a resumed
                         run uses the same vocabularies)
     backup/             the checkpoints (the last two, so a corrupted one falls back
-                        to the previous); removed when training ends
+                        to the previous); kept when training ends, so that a
+                        finished run can be continued to more epochs
     history.csv         one row per epoch (appended across resumptions)
+    logs/               TensorBoard event files (`tensorboard --logdir logs`)
     training_curves.png loss and masked accuracy per epoch
     translator/         the trained `Translator` (`Translator.load`)
 """
@@ -22,6 +24,7 @@ RUN_FILE = "run.json"
 TRANSLATOR_DIR = "translator"
 BACKUP_DIR = "backup"
 HISTORY_FILE = "history.csv"
+LOGS_DIR = "logs"
 CURVES_FILE = "training_curves.png"
 
 
@@ -55,6 +58,10 @@ class RunDirectory:
     @property
     def backup_dir(self):
         return self.join(BACKUP_DIR)
+
+    @property
+    def logs_dir(self):
+        return self.join(LOGS_DIR)
 
     @property
     def history_path(self):
@@ -97,17 +104,19 @@ class RunDirectory:
             raise RunError(f"cannot write there ({error.strerror}).", "output_dir", self.path) from error
 
     def previous_run(self, arguments, overwrite=False):
-        """The record of an unfinished run with the same `arguments` to resume, or `None`.
+        """The record of a run to resume, or `None` to start afresh.
 
-        Raises a `RunError` for a finished run or one with other arguments, unless
-        `overwrite`; with `overwrite`, or when there is nothing to resume, the
-        previous run's checkpoints, history and translator are removed.
+        A run resumes when it is unfinished with the same `arguments`, or finished with
+        the same arguments but a larger `epochs` (it continues from its last
+        checkpoint). Anything else is a `RunError`, unless `overwrite`; with
+        `overwrite`, or when there is nothing to resume, the previous run's
+        checkpoints, history, logs and translator are removed.
         """
         previous = self.read_record()
         if previous is not None and not overwrite:
             if previous.get("finished"):
-                raise RunError(f"{self.path} holds a finished run; pass `overwrite=True` to train again, or pick "
-                               "another `output_dir`.")
+                self.check_extension(previous, arguments)
+                return previous
             if previous["arguments"] != arguments:
                 changed = sorted(k for k in arguments if previous["arguments"].get(k) != arguments[k])
                 raise RunError(f"{self.path} holds an unfinished run with other arguments ({', '.join(changed)}); "
@@ -116,9 +125,22 @@ class RunDirectory:
         self.remove_outputs()
         return None
 
+    def check_extension(self, previous, arguments):
+        """Raises a `RunError` unless `arguments` continue the finished run `previous` to more epochs."""
+        done = previous["arguments"].get("epochs")
+        others_equal = {**previous["arguments"], "epochs": None} == {**arguments, "epochs": None}
+        if not others_equal or not arguments.get("epochs") or arguments["epochs"] <= done:
+            raise RunError(f"{self.path} holds a finished run ({done} epochs); pass `overwrite=True` to train again, "
+                           "raise `epochs` (with the same other arguments) to continue it, or pick another "
+                           "`output_dir`.")
+        if not os.path.exists(os.path.join(self.backup_dir, "training_metadata.json")):
+            raise RunError(f"{self.path} holds a finished run without its last checkpoint (runs trained before "
+                           "checkpoints were kept at the end), so it cannot be continued; pass `overwrite=True` to "
+                           "train again.")
+
     def remove_outputs(self):
-        """Removes the checkpoints, the history and the translator of an earlier run."""
-        for stale in (self.backup_dir, self.history_path, self.translator_dir):
+        """Removes the checkpoints, the history, the logs and the translator of an earlier run."""
+        for stale in (self.backup_dir, self.history_path, self.logs_dir, self.translator_dir):
             if os.path.isdir(stale):
                 tf.io.gfile.rmtree(stale)
             elif os.path.exists(stale):

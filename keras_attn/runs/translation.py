@@ -1,4 +1,8 @@
-"""Using a trained run: load its translator, translate, draw its attention."""
+"""Using a trained run: load its translator, translate, draw its attention.
+
+Every function takes a run directory, a `Translator.save` folder or an exported
+SavedModel version folder (which decodes as it was exported).
+"""
 
 import os
 
@@ -7,7 +11,9 @@ import tensorflow as tf
 from keras_attn import viz
 from keras_attn.runs.errors import RunError
 from keras_attn.runs.run_directory import RunDirectory
+from keras_attn.translator import Attention
 from keras_attn.translator import Translator
+from keras_attn.translator import translate_in_batches
 
 
 def load_translator(path, **settings):
@@ -29,22 +35,41 @@ def is_saved_model(path):
     return os.path.isfile(os.path.join(path, "saved_model.pb"))
 
 
-def translate(path, sentences, beam_size=None):
-    """Translations of `sentences` by a run directory, a saved translator or a SavedModel."""
+def load_decoder(path, beam_size=None):
+    """`texts (list of str) → outputs dict` for a run, a saved translator or a SavedModel.
+
+    The outputs are `Translator.run`'s (`translation`, `scores`, `source_tokens`,
+    `target_tokens`, `attention`), which an exported signature returns too. A
+    SavedModel's search is part of its graph: a `beam_size` is refused, not ignored.
+    """
     if is_saved_model(path):
+        if beam_size is not None:
+            raise RunError(f"{path} is a SavedModel, which decodes as it was exported (its search is part of the "
+                           "graph); export the run again with `beam_size` to serve beam search.", "beam_size",
+                           beam_size)
         serving = tf.saved_model.load(path).signatures["serving_default"]
-        outputs = serving(text=tf.constant(list(sentences), tf.string))
-        return [t.decode("utf-8") for t in outputs["translation"].numpy()]
-    return load_translator(path).translate(list(sentences), beam_size=beam_size)
+        return lambda texts: {k: v.numpy() for k, v in serving(text=tf.constant(texts, tf.string)).items()}
+    translator = load_translator(path)
+    return lambda texts: translator.run(texts, beam_size)
+
+
+def translate(path, sentences, beam_size=None, progress=False):
+    """Translations of `sentences`, in batches (a progress bar with `progress`)."""
+    return translate_in_batches(load_decoder(path, beam_size), list(sentences), progress)
+
+
+def attention(path, sentence, beam_size=None):
+    """The `Attention` of `sentence`'s translation (tokens, weights [Tt, Ts], translation)."""
+    return Attention.from_outputs(load_decoder(path, beam_size)([sentence]))
 
 
 def plot_attention(path, sentence, output, beam_size=None):
     """Writes the attention heatmap of `sentence`'s translation to `output` (PNG).
 
     Returns:
-        The `Translator.attention` result that was drawn.
+        The `Attention` that was drawn.
     """
-    attention = load_translator(path).attention(sentence, beam_size=beam_size)
-    viz.attention_heatmap(attention.weights, attention.source_tokens, attention.target_tokens,
-                          title=f"{sentence} → {attention.translation}", path=output)
-    return attention
+    drawn = attention(path, sentence, beam_size)
+    viz.attention_heatmap(drawn.weights, drawn.source_tokens, drawn.target_tokens,
+                          title=f"{sentence} → {drawn.translation}", path=output)
+    return drawn

@@ -61,6 +61,20 @@ def test_dataset_streams_the_same_pairs(messy_file):
         assert data.to_pairs(dataset) == expected
 
 
+@pytest.mark.filterwarnings("ignore::keras_attn.data.MalformedLinesWarning")
+def test_split_keeps_the_pairs_whose_normalised_source_hashes_to_it(messy_file):
+    every = list(data.iter_parallel_tsv(messy_file, 1, 0))
+    by_split = {split: list(data.iter_parallel_tsv(messy_file, 1, 0, split=split)) for split in data.SPLITS}
+    assert sorted(p for pairs in by_split.values() for p in pairs) == sorted(every)
+    for split, pairs in by_split.items():
+        assert all(data.split_of(source) == split for source, _ in pairs)
+    # The split is by the normalised source, whatever text is returned.
+    raw = data.to_pairs(data.read_parallel_tsv(messy_file, 1, 0, normalize=False, split="train"))
+    assert [data.normalize(s) for s, _ in raw] == [s for s, _ in by_split["train"]]
+    with pytest.raises(ValueError, match="Unknown split 'dev'"):
+        data.iter_parallel_tsv(messy_file, 1, 0, split="dev")
+
+
 def test_strict_mode_names_the_first_bad_line(messy_file):
     with pytest.raises(ValueError, match=r"kor.txt, line 3: malformed line \(1 tab-separated column"):
         list(data.iter_parallel_tsv(messy_file, 1, 0, strict=True))

@@ -1,10 +1,16 @@
-"""A run's corpus check (`check_not_empty`): `keras-attn train` refuses an unusable TSV
-corpus before writing anything, with one clear line and exit code 2."""
+"""A run's corpus: `Corpus` (where the train, validation and test pairs come from) and the
+corpus check (`check_not_empty`: `keras-attn train` refuses an unusable TSV corpus before
+writing anything, with one clear line and exit code 2)."""
 
 import os
 
 import pytest
 
+from keras_attn.runs import Corpus
+from keras_attn.runs import RunError
+from keras_attn.runs.corpus import ROLES
+from tests.testing import KOR_SAMPLE
+from tests.testing import KOR_SAMPLE_PAIRS
 from tests.testing import run_cli
 from tests.testing import write_tsv
 
@@ -34,3 +40,39 @@ def test_train_names_a_wrong_column(tmp_path, capsys):
     code, _, err = run_cli(capsys, "train", "--tsv", write_tsv(tmp_path, "latin1"), "--output-dir",
                            str(tmp_path / "run"), "--target-column", "7")
     assert code == 2 and "column 7" in err
+
+
+# Where a run's pairs come from (`Corpus`) ---------------------------------------------------
+
+def _pairs(corpus, role):
+    return [(s.decode("utf-8"), t.decode("utf-8")) for s, t in corpus.pairs(role).as_numpy_iterator()]
+
+
+@pytest.mark.filterwarnings("ignore::keras_attn.data.MalformedLinesWarning")
+def test_a_tsv_corpus_holds_out_whole_source_sentences():
+    corpus = Corpus(tsv=KOR_SAMPLE, source_column=1, target_column=0)
+    pairs = {role: _pairs(corpus, role) for role in ROLES}
+    assert sum(map(len, pairs.values())) == KOR_SAMPLE_PAIRS  # every good line, in exactly one role
+    assert 0.7 < len(pairs["train"]) / KOR_SAMPLE_PAIRS < 0.9 and pairs["validation"] and pairs["test"]
+    roles_of = {}
+    for role, role_pairs in pairs.items():
+        for source, _ in role_pairs:
+            roles_of.setdefault(source, set()).add(role)
+    assert all(len(roles) == 1 for roles in roles_of.values())  # no source straddles two roles
+    translations = [s for role_pairs in pairs.values() for s, _ in role_pairs]
+    assert len(translations) - len(set(translations)) >= 15  # the file does repeat sources
+    assert corpus.describe("test") == "the held-out test split of kor_sample.tsv (10 % of its source sentences, by hash)"
+    assert Corpus(dataset="reverse").describe("test") == "the test split of the built-in 'reverse' data set"
+
+
+@pytest.mark.filterwarnings("ignore::keras_attn.data.MalformedLinesWarning")
+def test_named_held_out_files_leave_the_whole_tsv_for_training(tmp_path):
+    test_file = tmp_path / "test.tsv"
+    test_file.write_text("I ate rice.\t나는 밥을 먹었다.\n", encoding="utf-8")
+    corpus = Corpus(tsv=KOR_SAMPLE, source_column=1, target_column=0, test_tsv=str(test_file))
+    assert len(_pairs(corpus, "train")) == KOR_SAMPLE_PAIRS
+    assert _pairs(corpus, "test") == [("나는 밥을 먹었다 .", "i ate rice .")]
+    assert not corpus.has("validation") and corpus.describe("validation").startswith("no validation pairs")
+    with pytest.raises(RunError, match="the run has no validation pairs"):
+        corpus.pairs("validation")
+    assert Corpus.from_arguments({**corpus.arguments, "preset": "tiny_bahdanau"}) == corpus

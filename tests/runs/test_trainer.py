@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_attn import export
 from keras_attn import models
 from keras_attn import tokenizers
 from keras_attn.experiments import arms
+from keras_attn.runs import Corpus
 from keras_attn.runs import RunDirectory
 from keras_attn.runs import RunError
 from keras_attn.runs import trainer
@@ -85,25 +87,83 @@ def test_prepare_tokenizers_learns_saves_and_reuses(tmp_path):
     assert [t.vocabulary_size() for t in resumed] == [source.vocabulary_size(), target.vocabulary_size()]
 
 
-def test_make_datasets_validates_on_built_in_data_only():
+def test_make_datasets_count_their_batches_and_validate_when_the_corpus_has_pairs_for_it():
     source, target = _tokenizers()
     pairs = tf.data.Dataset.from_tensor_slices(([s for s, _ in PAIRS], [t for _, t in PAIRS]))
-    batches, validation = trainer.make_datasets(pairs, source, target, "ko-en", "corpus.tsv", 10, 4, 16, 0)
+    held_out_files = Corpus(tsv="corpus.tsv", test_tsv="test.tsv")  # no validation file: no validation
+    batches, validation = trainer.make_datasets(held_out_files, pairs, source, target, 10, 4, 16, 0)
     assert validation is None
+    assert batches.cardinality() == 4  # known: Keras shows "k/4", and no epoch "runs out of data"
     inputs, targets = next(iter(batches))
     assert set(inputs) == {"source", "target_in"} and targets.shape[0] == 4
-    _, validation = trainer.make_datasets(pairs, source, target, "ko-en", None, 8, 4, 16, 0)
-    assert validation is not None
+    _, validation = trainer.make_datasets(Corpus(dataset="ko-en"), pairs, source, target, 8, 4, 16, 0)
+    assert validation is not None and validation.cardinality() >= 2
 
 
-def test_train_finishes_a_run_and_refuses_to_redo_it(tmp_path):
+# A Transformer small enough to train in seconds without XLA.
+TINY = dict(preset="tiny_transformer", dataset="reverse", train_size=64, batch_size=16, max_length=16, verbose=0,
+            d_model=8, d_ff=16, num_layers=1, num_heads=2)
+
+
+def _history_epochs(output):
+    with open(os.path.join(output, "history.csv"), encoding="utf-8") as file:
+        return [line.split(",")[0] for line in file.read().split()[1:]]
+
+
+def test_a_finished_run_continues_to_more_epochs_and_nothing_else(tmp_path):
     output = str(tmp_path / "run")
-    translator = trainer.train(output, train_size=64, validation_size=0, epochs=1, batch_size=16, max_length=16,
-                               verbose=0, units=8, embedding_dim=4)
+    trainer.train(output, epochs=1, validation_size=16, **TINY)
     record = RunDirectory(output).read_record()
     assert record["finished"] and record["train_seconds"] > 0 and record["arguments"]["train_size"] == 64
     assert os.path.isfile(os.path.join(output, "training_curves.png"))
-    assert translator.translate([""]) == [""]
-    with pytest.raises(RunError, match="holds a finished run; pass `overwrite=True`"):
-        trainer.train(output, train_size=64, validation_size=0, epochs=1, batch_size=16, max_length=16,
-                      verbose=0, units=8, embedding_dim=4)
+    events = [name for folder in ("train", "validation") for name in os.listdir(os.path.join(output, "logs", folder))]
+    assert len(events) == 2 and all(name.startswith("events.out.tfevents") for name in events)  # TensorBoard
+    with pytest.raises(RunError, match=r"holds a finished run \(1 epochs\); pass `overwrite=True` .* raise `epochs`"):
+        trainer.train(output, epochs=1, validation_size=16, **TINY)
+    with pytest.raises(RunError, match="holds a finished run"):
+        trainer.train(output, epochs=2, validation_size=16, learning_rate=0.5, **TINY)  # another setting too
+    translator = trainer.train(output, epochs=2, validation_size=16, **TINY)
+    assert _history_epochs(output) == ["0", "1"]  # epoch 0 was not trained again
+    assert RunDirectory(output).read_record()["arguments"]["epochs"] == 2 and translator.translate([""]) == [""]
+
+
+def test_early_stopping_keeps_the_best_epochs_weights(tmp_path):
+    """Epoch 2 starts from wrecked weights, so its validation loss is worse: training stops
+    there (patience 1) and the run keeps epoch 1's weights."""
+    kept = {}
+
+    class WreckEpochTwo(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                kept["weights"] = [w.copy() for w in self.model.get_weights()]
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                self.model.set_weights([w + np.float32(3.0) for w in self.model.get_weights()])
+
+    output = str(tmp_path / "run")
+    translator = trainer.train(output, epochs=5, validation_size=16, early_stopping=1, learning_rate=1e-6,
+                               callbacks=[WreckEpochTwo()], **TINY)
+    assert _history_epochs(output) == ["0", "1"]
+    stopping = RunDirectory(output).read_record()["early_stopping"]
+    assert stopping["monitor"] == "val_loss" and stopping["best_epoch"] == 1 and stopping["stopped_epoch"] == 2
+    for weight, best in zip(translator.model.get_weights(), kept["weights"]):
+        np.testing.assert_array_equal(weight, best)
+    with pytest.raises(RunError, match="early_stopping=2: early stopping watches the validation pairs"):
+        trainer.train(str(tmp_path / "none"), epochs=2, validation_size=0, early_stopping=2, **TINY)
+    assert not os.path.exists(tmp_path / "none")
+
+
+def test_mixed_precision_trains_and_leaves_the_global_policy_alone(tmp_path):
+    translator = trainer.train(str(tmp_path / "run"), epochs=1, validation_size=0, mixed_precision="bfloat16",
+                               **TINY)
+    assert translator.model.dtype_policy.name == "mixed_bfloat16"
+    assert keras.config.dtype_policy().name == "float32"
+    assert all(w.dtype == "float32" for w in translator.model.weights)  # float32 weights, bfloat16 compute
+    assert np.isfinite(RunDirectory(tmp_path / "run").read_record()["train_seconds"])
+    saved_model = export.export(translator, str(tmp_path / "saved_models"), "mixed")  # serves float32 outputs
+    served = tf.saved_model.load(saved_model).signatures["serving_default"](text=tf.constant(["1 2 3"]))
+    assert served["translation"].numpy()[0].decode() == translator.translate(["1 2 3"])[0]
+    assert served["attention"].dtype == tf.float32
+    with pytest.raises(RunError, match="mixed_precision='int8': expected one of"):
+        trainer.train(str(tmp_path / "bad"), mixed_precision="int8", **TINY)

@@ -14,6 +14,8 @@
 from tests.testing import doctests
 from tests.testing import properties
 from tests.testing import reference
+from tests.testing.corpora import KOR_SAMPLE
+from tests.testing.corpora import KOR_SAMPLE_PAIRS
 from tests.testing.corpora import ko_en_tokenizers
 from tests.testing.corpora import ko_en_train
 from tests.testing.corpora import TSV_FILES
@@ -39,5 +41,5 @@ __all__ = [
     "FAMILIES", "LOAD_TEXTS", "LayerCase", "TSV_FILES", "TSV_PAIR", "answers", "available_families", "doctests", "hammer",
     "input_gradient", "ko_en_tokenizers", "ko_en_train", "properties", "reference", "rss_bytes", "run_cli",
     "run_fresh_process", "save_untrained_run", "standard_checks", "trained_copy_translator", "transformer_builder",
-    "untrained_translator", "write_tsv",
+    "untrained_translator", "write_tsv", "KOR_SAMPLE", "KOR_SAMPLE_PAIRS",
 ]

@@ -54,6 +54,12 @@ def ko_en_tokenizers():
     return _ko_en_tokenizers()
 
 
+# Korean–English pairs written by the team in the Tatoeba/ManyThings layout
+# (english<TAB>korean<TAB>attribution): a BOM, CRLF and LF line ends, Korean sentences
+# with several translations, and four malformed lines among 236 good pairs.
+KOR_SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "kor_sample.tsv")
+KOR_SAMPLE_PAIRS = 236
+
 # One good sentence pair (a TSV line).
 TSV_PAIR = "i ate rice\t나는 밥을 먹었다\n"
 TSV_FILES = {
