@@ -338,7 +338,8 @@ def _run(args):
         _require_dir(args.run, "a run directory")
         settings = {"strategy": "beam", "beam_size": args.beam_size} if args.beam_size else {}
         translator = runs.load_translator(args.run, **settings)
-        path = export.export(translator, args.base_dir, args.name, version=args.version)
+        path = export.export(translator, args.base_dir, args.name, version=args.version,
+                             progress=lambda line: print(line, file=sys.stderr, flush=True))
         print(f"exported {path}\nserve it with:\n  {runs.serving_command(os.path.dirname(path), args.name)}")
     elif args.command == "plot":
         _require_dir(args.run, "a run directory or a SavedModel")

@@ -51,7 +51,7 @@ _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _DEFAULT_WARMUP_BATCHES = 2
 
 
-def export(translator, base_dir, name, version=None, warmup_texts=None):
+def export(translator, base_dir, name, version=None, warmup_texts=None, progress=None):
     """Writes `translator` as version `version` of model `name` under `base_dir`.
 
     Args:
@@ -66,6 +66,8 @@ def export(translator, base_dir, name, version=None, warmup_texts=None):
         warmup_texts: the requests written to
             `assets.extra/tf_serving_warmup_requests`, a list of batches (lists of
             str); by default two batches built from the source vocabulary.
+        progress: called with a line as each phase starts (tracing the graph
+            takes most of the time), e.g. `print`; `None` for silence.
 
     Returns:
         The path of the new version folder.
@@ -106,7 +108,7 @@ def export(translator, base_dir, name, version=None, warmup_texts=None):
     temp = os.path.join(model_dir, f"{_TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}")
     os.mkdir(temp)
     try:
-        write_saved_model(translator, temp, name, version, warmup_texts)
+        write_saved_model(translator, temp, name, version, warmup_texts, progress or (lambda line: None))
         # `os.rename` onto an existing empty folder would replace it: check again
         # right before, in case another exporter took the version meanwhile.
         if os.path.exists(final):
@@ -118,12 +120,13 @@ def export(translator, base_dir, name, version=None, warmup_texts=None):
     return final
 
 
-def write_saved_model(translator, path, name, version, warmup_texts):
+def write_saved_model(translator, path, name, version, warmup_texts, progress=print):
     """Writes the complete SavedModel (graph, assets, metadata, warmup) into the folder `path`.
 
     `export` calls it on a temporary folder that it then renames into place; call
-    `export`, not this, to publish a version.
+    `export`, not this, to publish a version. `progress` receives a line per phase.
     """
+    progress(f"export {name}/{version}: tracing the serving graph and writing the SavedModel ...")
     # Inside the temp folder, so a killed export leaves nothing else behind.
     vocab_dir = os.path.join(path, "vocabularies.tmp")
     os.mkdir(vocab_dir)
@@ -149,6 +152,7 @@ def write_saved_model(translator, path, name, version, warmup_texts):
     finally:
         shutil.rmtree(vocab_dir, ignore_errors=True)
 
+    progress(f"export {name}/{version}: writing the metadata and {len(warmup_texts)} warm-up requests ...")
     metadata = build_metadata(translator, name, version)
     with open(os.path.join(path, "assets", METADATA_FILE), "w", encoding="utf-8") as file:
         json.dump(metadata, file, indent=2, ensure_ascii=False)

@@ -33,7 +33,8 @@ def test_train_writes_a_complete_run(run_dir):
         assert os.path.exists(os.path.join(run_dir, name)), name
     record = json.load(open(os.path.join(run_dir, "run.json")))
     assert record["finished"] and record["arguments"]["overrides"] == {"units": 16, "embedding_dim": 8}
-    assert not os.path.exists(os.path.join(run_dir, "backup"))  # removed once training ended
+    assert os.path.isfile(os.path.join(run_dir, "backup", "training_metadata.json"))  # kept, to continue the run
+    assert os.listdir(os.path.join(run_dir, "logs", "train"))  # TensorBoard
 
 
 def test_a_finished_run_is_not_retrained_and_changed_arguments_are_refused(run_dir, capsys):
@@ -87,7 +88,7 @@ def test_train_resumes_an_interrupted_run(tmp_path, capsys):
     record = json.load(open(os.path.join(path, "run.json")))
     # Pretend the run died after its first epoch: unfinished record, BackupAndRestore's state.
     json.dump({**record, "finished": False}, open(os.path.join(path, "run.json"), "w"))
-    os.makedirs(os.path.join(path, "backup"))
+    os.makedirs(os.path.join(path, "backup"), exist_ok=True)
     json.dump({"epoch": 1, "batch": 0}, open(os.path.join(path, "backup", "training_metadata.json"), "w"))
     assert cli.main(arguments) == 0
     assert json.load(open(os.path.join(path, "run.json")))["finished"]
@@ -126,7 +127,7 @@ def test_a_bad_preset_argument_leaves_nothing_on_disk(tmp_path, capsys):
 def test_library_errors_are_said_in_flags():
     error = runs.RunError("lower `batch_size` or pass `overwrite=True`.", "train_size", 8)
     assert str(error) == "train_size=8: lower `batch_size` or pass `overwrite=True`."
-    assert cli.in_flags(error) == "--size 8: lower --batch-size or pass --overwrite."
+    assert cli.in_flags(error) == "--train-size 8: lower --batch-size or pass --overwrite."
     assert cli.in_flags(ValueError("`units` must be positive")) == "`units` must be positive"
 
 

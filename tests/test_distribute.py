@@ -235,8 +235,8 @@ def test_two_workers_take_the_single_device_steps(tmp_path):
     # Only the chief wrote the run; the worker's own copies are gone.
     assert os.path.isfile(run_dir / runs.TRANSLATOR_DIR / "translator.json")
     assert os.path.isfile(run_dir / "training_curves.png")
-    assert sorted(os.listdir(run_dir)) == ["history.csv", "run.json", "tokenizers", "training_curves.png",
-                                           runs.TRANSLATOR_DIR]
+    assert sorted(os.listdir(run_dir)) == ["backup", "history.csv", "logs", "run.json", "tokenizers",
+                                           "training_curves.png", runs.TRANSLATOR_DIR]
 
 
 def test_an_unknown_strategy_is_refused(tmp_path, capsys):

@@ -231,8 +231,10 @@ def test_versions_are_numbered_and_never_overwritten(exports, tmp_path):
     translator = exports["translators"]["fixed_context"]
     first = export_lib.export(translator, tmp_path, "model")
     before = _tree_digest(first)
-    second = export_lib.export(translator, tmp_path, "model")
+    phases = []
+    second = export_lib.export(translator, tmp_path, "model", progress=phases.append)
     assert [os.path.basename(first), os.path.basename(second)] == ["1", "2"]
+    assert [line.split(": ")[0] for line in phases] == ["export model/2"] * 2  # one line per phase, as it starts
     with pytest.raises(FileExistsError, match="version 1 of model 'model' already exists"):
         export_lib.export(translator, tmp_path, "model", version=1)
     assert _tree_digest(first) == before

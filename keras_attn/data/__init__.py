@@ -3,7 +3,8 @@
 - Built-in offline data sets: `load(name, split)` / `generate(name, split)` for
   "copy", "reverse", "sort", "addition", "dates" and "ko-en" (the registry,
   `datasets`; the generators behind them live in `keras_attn.data.corpora`).
-- Deterministic train/validation/test membership by hash: `split_of`, `SPLITS`.
+- Deterministic train/validation/test membership by hash: `split_of`, `SPLITS`,
+  `SPLIT_FRACTIONS`.
 - Real corpora: `read_parallel_tsv(path, source_column, target_column)`.
 - Teacher-forcing batches: `make_dataset`, and `make_training_dataset` (fixed shapes for XLA).
 - Gold word alignments as attention-shaped matrices: `alignment_matrix`.
@@ -24,6 +25,7 @@ from keras_attn.data.datasets import to_pairs
 from keras_attn.data.example import Example
 from keras_attn.data.pipeline import make_dataset
 from keras_attn.data.pipeline import make_training_dataset
+from keras_attn.data.splits import FRACTIONS as SPLIT_FRACTIONS
 from keras_attn.data.splits import SPLITS
 from keras_attn.data.splits import split_of
 from keras_attn.data.tsv import MalformedLinesWarning

@@ -89,7 +89,7 @@ class Corpus:
             return f"the {split} split of the built-in {self.dataset!r} data set"
         if split is None:
             return f"every line of {name}"
-        percent = round(100 * data.splits.FRACTIONS[split])
+        percent = round(100 * data.SPLIT_FRACTIONS[split])
         held_out = "the held-out " if role != "train" else "the "
         return f"{held_out}{split} split of {name} ({percent} % of its source sentences, by hash)"
 
