@@ -45,7 +45,7 @@ FLAGS = {
     "overrides": "--set", "warmup_steps": "--warmup-steps", "validation_size": "--valid-size",
     "source_vocab_size": "--source-vocab-size", "target_vocab_size": "--target-vocab-size",
     "mixed_precision": "--mixed-precision", "early_stopping": "--early-stopping", "monitor": "--monitor",
-    "path": "RUN",
+    "path": "RUN", "trust_saved_model": "--trust-saved-model", "allow_unfinished": "--allow-unfinished",
 }
 # `train`'s options whose parser name differs from the library's argument (for --config files,
 # which may use either: run.json's "arguments" replay a run).
@@ -78,6 +78,15 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def _add_trust_arguments(parser, saved_models=True):
+    parser.add_argument("--allow-unfinished", action="store_true",
+                        help="use the translator of a run whose training did not finish (refused by default)")
+    if saved_models:
+        parser.add_argument("--trust-saved-model", action="store_true",
+                            help="run a SavedModel that keras_attn did not export (a SavedModel is a program "
+                                 "TensorFlow runs with your permissions; refused by default)")
 
 
 def _add_corpus_arguments(parser, defaults):
@@ -175,6 +184,7 @@ def build_parser(train_defaults=None):
                           help="which of the run's pairs (default: test, held out; train is labelled as such)")
     evaluate.add_argument("--beam-size", type=_positive_int, help="beam search with this many beams (default: "
                                                                   "greedy)")
+    _add_trust_arguments(evaluate, saved_models=False)
 
     translate = commands.add_parser("translate", help="translate sentences (arguments or stdin, one per line)")
     translate.add_argument("model", help="a run directory or a SavedModel version directory")
@@ -185,6 +195,7 @@ def build_parser(train_defaults=None):
     translate.add_argument("--beam-size", type=_positive_int,
                            help="beam search with this many beams (default: the run's; a SavedModel decodes as "
                                 "exported and refuses it)")
+    _add_trust_arguments(translate)
 
     export = commands.add_parser("export", help="export a trained run as a TF Serving SavedModel")
     export.add_argument("run", help="a run directory (from `train`)")
@@ -193,11 +204,13 @@ def build_parser(train_defaults=None):
                         help="the model base folder TF Serving watches (default: %(default)s)")
     export.add_argument("--version", type=_positive_int, help="the version folder (default: the next free one)")
     export.add_argument("--beam-size", type=_positive_int, help="beam search with this many beams (default greedy)")
+    _add_trust_arguments(export, saved_models=False)
 
     plot = commands.add_parser("plot", help="write the attention heatmap (PNG) of a sentence's translation")
     plot.add_argument("run", help="a run directory (from `train`) or a SavedModel version directory")
     plot.add_argument("sentence", help="the source sentence to translate")
     plot.add_argument("--output", default="attention.png", help="the PNG to write (default: %(default)s)")
+    _add_trust_arguments(plot)
 
     experiment = commands.add_parser("experiment", help="run one of the library's experiments")
     experiment.add_argument("name", choices=("bottleneck", "alignment"),
@@ -318,14 +331,17 @@ def _run(args):
         with _progress_to_stderr():
             scores = runs.evaluate(args.run, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
                                    target_column=args.target_column, size=args.size, seed=args.seed,
-                                   beam_size=args.beam_size, split=args.split, progress=True)
+                                   beam_size=args.beam_size, split=args.split, progress=True,
+                                   allow_unfinished=args.allow_unfinished)
         for key, value in scores.items():
             print(f"{key}: {value}")
     elif args.command == "translate":
         _require_dir(args.model, "a run directory or a SavedModel")
         sentences = _sentences(args.sentences, args.input)
         with _progress_to_stderr():
-            translations = runs.translate(args.model, sentences, beam_size=args.beam_size, progress=bool(args.output))
+            translations = runs.translate(args.model, sentences, beam_size=args.beam_size, progress=bool(args.output),
+                                          trust_saved_model=args.trust_saved_model,
+                                          allow_unfinished=args.allow_unfinished)
         if args.output:
             _write_lines(args.output, translations)
             print(f"wrote {len(translations)} translations to {args.output}")
@@ -337,13 +353,14 @@ def _run(args):
 
         _require_dir(args.run, "a run directory")
         settings = {"strategy": "beam", "beam_size": args.beam_size} if args.beam_size else {}
-        translator = runs.load_translator(args.run, **settings)
+        translator = runs.load_translator(args.run, allow_unfinished=args.allow_unfinished, **settings)
         path = export.export(translator, args.base_dir, args.name, version=args.version,
                              progress=lambda line: print(line, file=sys.stderr, flush=True))
         print(f"exported {path}\nserve it with:\n  {runs.serving_command(os.path.dirname(path), args.name)}")
     elif args.command == "plot":
         _require_dir(args.run, "a run directory or a SavedModel")
-        attention = runs.plot_attention(args.run, args.sentence, args.output)
+        attention = runs.plot_attention(args.run, args.sentence, args.output, trust_saved_model=args.trust_saved_model,
+                                        allow_unfinished=args.allow_unfinished)
         print(f"{args.sentence} → {attention.translation}\nwrote {args.output}")
     elif args.command == "experiment":
         from keras_attn import experiments

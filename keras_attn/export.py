@@ -46,7 +46,9 @@ METADATA_FORMAT_VERSION = 1
 # Temp folders are named `.tmp-export-<pid>-<random>`: non-numeric, so TF Serving
 # never loads them, and the pid tells whether their writer is still alive.
 _TEMP_PREFIX = ".tmp-export-"
-_TEMP_PATTERN = re.compile(re.escape(_TEMP_PREFIX) + r"(\d+)-[0-9a-f]+")
+# ASCII only: `\d` and `str.isdigit` also take "٣" (as 3) and "①" (which `int` rejects).
+_TEMP_PATTERN = re.compile(re.escape(_TEMP_PREFIX) + r"([0-9]+)-[0-9a-f]{12}", re.ASCII)
+_VERSION_PATTERN = re.compile(r"[0-9]+", re.ASCII)
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _DEFAULT_WARMUP_BATCHES = 2
 
@@ -84,7 +86,7 @@ def export(translator, base_dir, name, version=None, warmup_texts=None, progress
     """
     if not isinstance(translator, translator_lib.Translator):
         raise ValueError(f"export: `translator` must be a keras_attn.Translator, got {type(translator).__name__}.")
-    if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name) or name.isdigit():
+    if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name) or _VERSION_PATTERN.fullmatch(name):
         raise ValueError(
             f"export: `name` must be letters, digits, '.', '_' or '-' (not only digits, not "
             f"starting with '.'), got {name!r}."
@@ -239,6 +241,8 @@ def build_metadata(translator, name, version):
 def list_versions(model_dir):
     """The integer versions present in `model_dir` (a model's base path), sorted.
 
+    A version is a folder named with ASCII digits only (as TF Serving reads them).
+
     Example:
 
     >>> list_versions("saved_models/ko_en")
@@ -248,7 +252,7 @@ def list_versions(model_dir):
         return []
     return sorted(
         int(entry) for entry in os.listdir(model_dir)
-        if entry.isdigit() and os.path.isdir(os.path.join(model_dir, entry))
+        if _VERSION_PATTERN.fullmatch(entry) and os.path.isdir(os.path.join(model_dir, entry))
     )
 
 
@@ -268,7 +272,7 @@ def remove_stale_temp_dirs(model_dir):
     if not os.path.isdir(model_dir):
         return removed
     for entry in os.listdir(model_dir):
-        match = _TEMP_PATTERN.match(entry)
+        match = _TEMP_PATTERN.fullmatch(entry)  # a user's folder that only starts alike is not ours
         if match and not _process_alive(int(match.group(1))):
             path = os.path.join(model_dir, entry)
             shutil.rmtree(path, ignore_errors=True)

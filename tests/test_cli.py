@@ -276,3 +276,39 @@ def test_every_option_has_help_and_is_documented():
                 assert "%(default)s" in action.help or str(action.default) in action.help, f"{name} {flag}"
             if action.option_strings:
                 assert f"`{flag}" in docs, f"docs/cli.md does not document {name} {flag}"
+
+
+@pytest.mark.fault
+def test_translate_runs_only_saved_models_keras_attn_exported(tmp_path, capsys):
+    """A SavedModel is a program: one whose signature writes a file is not run unless trusted."""
+    import tensorflow as tf
+
+    marker = tmp_path / "written_by_the_model"
+
+    class Crafted(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+        def serve(self, text):
+            tf.io.write_file(str(marker), "pwned")
+            return {"translation": text}
+
+    crafted = Crafted()
+    path = str(tmp_path / "crafted" / "1")
+    tf.saved_model.save(crafted, path, signatures={"serving_default": crafted.serve})
+    code, _, err = run_cli(capsys, "translate", path, "hello")
+    assert code == 2 and "not a SavedModel exported by keras_attn" in err and "--trust-saved-model" in err
+    assert not marker.exists()
+    code, out, _ = run_cli(capsys, "translate", path, "hello", "--trust-saved-model")
+    assert code == 0 and out.strip() == "hello" and marker.exists()  # what trusting it means
+
+
+@pytest.mark.fault
+def test_an_unfinished_runs_translator_is_refused_unless_asked_for(tmp_path, capsys):
+    path = save_untrained_run(tmp_path)
+    runs.RunDirectory(path).write_record({"arguments": {"preset": "tiny_bahdanau"}, "finished": False})
+    for command in (["translate", path, "나는"], ["export", path, "--name", "m", "--base-dir", str(tmp_path / "s")],
+                    ["plot", path, "나는", "--output", str(tmp_path / "a.png")], ["evaluate", path, "--data", "ko-en"]):
+        code, _, err = run_cli(capsys, *command)
+        assert code == 2 and "the run did not finish" in err and "--allow-unfinished" in err, command
+    assert not (tmp_path / "s").exists() and not (tmp_path / "a.png").exists()
+    code, out, _ = run_cli(capsys, "translate", path, "나는", "--allow-unfinished")
+    assert code == 0 and len(out.splitlines()) == 1

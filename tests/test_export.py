@@ -262,12 +262,16 @@ def test_stale_temp_dirs_are_removed_but_live_ones_kept(exports, tmp_path):
     model_dir = tmp_path / "model"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = model_dir / f".tmp-export-{dead.pid}-abcdef"
-    live = model_dir / f".tmp-export-{os.getppid()}-abcdef"
-    for folder in (stale, live):
+    stale = model_dir / f".tmp-export-{dead.pid}-abcdef012345"
+    live = model_dir / f".tmp-export-{os.getppid()}-abcdef012345"
+    # A user's folder that only starts like a temp folder, and digits that are not ASCII
+    # ("٣" reads as 3, "①" crashed int()): none is a temp folder or a version.
+    users = [f".tmp-export-{dead.pid}-abcdef012345-mine", "٣", "①"]
+    for folder in (stale, live, *(model_dir / name for name in users)):
         (folder / "variables").mkdir(parents=True)
     export_lib.export(exports["translators"]["fixed_context"], tmp_path, "model")
-    assert sorted(os.listdir(model_dir)) == sorted(["1", live.name])
+    assert sorted(os.listdir(model_dir)) == sorted(["1", live.name, *users])
+    assert export_lib.list_versions(model_dir) == [1]
 
 
 KILLED_EXPORTER = r"""
