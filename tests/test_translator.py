@@ -173,3 +173,13 @@ def test_bad_arguments(word_translator):
         word_translator.translate(["ok", 3])
     with pytest.raises(ValueError, match="beam_size"):
         word_translator.translate(["ok"], beam_size=0)
+
+
+def test_invisible_characters_change_no_translation(luong):
+    """A BOM (a file piped in), a zero-width space, a right-to-left mark or a soft hyphen
+    leaves the source's tokens, so its translation and its attention, as they were."""
+    clean = luong.attention("나는 밥을 먹었다")
+    for dirty in ("\ufeff나는 밥을 먹었다", "나는 밥을\u200b 먹었다", "나는\u200f 밥을 먹\u00ad었다"):
+        attention = luong.attention(dirty)
+        assert attention.source_tokens == clean.source_tokens and attention.translation == clean.translation
+        np.testing.assert_allclose(attention.weights, clean.weights, atol=1e-6)

@@ -3,8 +3,10 @@
 Every string that reaches a vocabulary goes through the same four steps:
 
 1. Unicode NFKC (full-width letters become ASCII, ligatures split, "…" becomes "...").
-2. Control characters other than whitespace are removed (`tf.strings.lower` would
-   otherwise cut a string at its first NUL).
+2. Invisible characters are removed: controls other than whitespace (Cc;
+   `tf.strings.lower` would otherwise cut a string at its first NUL) and format
+   characters (Cf: a byte-order mark, zero-width spaces and joiners, direction marks,
+   soft hyphens), which would otherwise turn a word into "[UNK]".
 3. Lowercase.
 4. Every punctuation character (Unicode category P*) becomes a token of its own,
    and runs of whitespace collapse to one space, without leading/trailing space.
@@ -43,11 +45,11 @@ _WHITESPACE_RANGES = (
 _CONTROL_RANGES = ((0x00, 0x08), (0x0E, 0x1F), (0x7F, 0x84), (0x86, 0x9F))
 
 
-def _punctuation_ranges():
-    """Code point ranges of general categories Pc, Pd, Ps, Pe, Pi, Pf and Po."""
+def _category_ranges(keep):
+    """Code point ranges of the general categories for which `keep(category)` is true."""
     ranges = []
     for code_point in range(sys.maxunicode + 1):
-        if unicodedata.category(chr(code_point)).startswith("P"):
+        if keep(unicodedata.category(chr(code_point))):
             if ranges and ranges[-1][1] == code_point - 1:
                 ranges[-1][1] = code_point
             else:
@@ -55,7 +57,11 @@ def _punctuation_ranges():
     return tuple((first, last) for first, last in ranges)
 
 
-_PUNCTUATION_RANGES = _punctuation_ranges()
+# Pc, Pd, Ps, Pe, Pi, Pf and Po.
+_PUNCTUATION_RANGES = _category_ranges(lambda category: category.startswith("P"))
+# What step 2 removes: Cc minus White_Space, and Cf (which grows with Unicode: taken from
+# Python's database, like the punctuation, and handed to both implementations).
+_INVISIBLE_RANGES = tuple(sorted(_CONTROL_RANGES + _category_ranges(lambda category: category == "Cf")))
 
 
 def _python_class(ranges):
@@ -66,11 +72,11 @@ def _re2_class(ranges):
     return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
 
 
-_PY_CONTROL = re.compile(_python_class(_CONTROL_RANGES))
+_PY_INVISIBLE = re.compile(_python_class(_INVISIBLE_RANGES))
 _PY_PUNCTUATION = re.compile("(" + _python_class(_PUNCTUATION_RANGES) + ")")
 _PY_WHITESPACE = re.compile(_python_class(_WHITESPACE_RANGES) + "+")
 
-_TF_CONTROL = _re2_class(_CONTROL_RANGES)
+_TF_INVISIBLE = _re2_class(_INVISIBLE_RANGES)
 _TF_PUNCTUATION = "(" + _re2_class(_PUNCTUATION_RANGES) + ")"
 _TF_WHITESPACE = _re2_class(_WHITESPACE_RANGES) + "+"
 
@@ -94,7 +100,7 @@ def normalize(text):
     if not isinstance(text, str):
         raise TypeError(f"normalize() expects a str, got {type(text).__name__}: {text!r}.")
     text = unicodedata.normalize("NFKC", text)
-    text = _PY_CONTROL.sub("", text)
+    text = _PY_INVISIBLE.sub("", text)
     text = text.lower()
     text = _PY_PUNCTUATION.sub(r" \1 ", text)
     return _PY_WHITESPACE.sub(" ", text).strip(" ")
@@ -120,7 +126,7 @@ def normalize_tf(texts):
     """
     texts = tf.convert_to_tensor(texts, dtype=tf.string)
     texts = tf_text.normalize_utf8(texts, "NFKC")
-    texts = tf.strings.regex_replace(texts, _TF_CONTROL, "")
+    texts = tf.strings.regex_replace(texts, _TF_INVISIBLE, "")
     texts = tf.strings.lower(texts, encoding="utf-8")
     texts = tf.strings.regex_replace(texts, _TF_PUNCTUATION, r" \1 ")
     texts = tf.strings.regex_replace(texts, _TF_WHITESPACE, " ")

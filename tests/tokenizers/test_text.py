@@ -59,6 +59,10 @@ def _tf(texts):
         ("a\x00b\x07c", "abc"),
         ("a\u3000b\u00a0c\u2028d\x85e", "a b c d e"),
         ("ΣΑΣ ΟΔΟΣ", "σας οδος"),
+        # Invisible format characters (Cf): a BOM, a zero-width space, a right-to-left mark,
+        # a soft hyphen, a word joiner: each made a word "[UNK]" before they were removed.
+        ("\ufeff나는 밥을\u200b 먹었다", "나는 밥을 먹었다"),
+        ("i a\u200fte ri\u00adce\u2060", "i ate rice"),
     ],
 )
 def test_normalize_examples_in_python_and_tensorflow(raw, expected):
