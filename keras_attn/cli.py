@@ -410,6 +410,12 @@ def main(argv=None):
             raise
         print(f"keras-attn {args.command}: error: {in_flags(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if os.environ.get("KERAS_ATTN_DEBUG"):
+            raise
+        resume = "; rerun the same command to resume" if args.command == "train" else ""
+        print(f"keras-attn {args.command}: interrupted{resume}", file=sys.stderr)
+        return 130  # 128 + SIGINT, as shells report it
     return 0
 
 

@@ -8,14 +8,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_attn import cli
 from keras_attn import export
 from keras_attn import models
+from keras_attn import runs
 from keras_attn import tokenizers
 from keras_attn.experiments import arms
 from keras_attn.runs import Corpus
 from keras_attn.runs import RunDirectory
 from keras_attn.runs import RunError
 from keras_attn.runs import trainer
+from keras_attn.translator import Translator
 
 PAIRS = [("나는 밥을 먹었다", "i ate rice"), ("그녀는 말을 탔어", "she rode a horse")] * 8
 
@@ -169,3 +172,28 @@ def test_mixed_precision_trains_and_leaves_the_global_policy_alone(tmp_path):
     assert served["attention"].dtype == tf.float32
     with pytest.raises(RunError, match="mixed_precision='int8': expected one of"):
         trainer.train(str(tmp_path / "bad"), mixed_precision="int8", **TINY)
+
+
+@pytest.mark.fault
+def test_an_interrupt_while_the_translator_is_written_loses_no_epoch(tmp_path, monkeypatch, capsys):
+    """Ctrl-C after `fit`, while translator/ is written: the checkpoints survive, so the
+    rerun trains nothing again and finishes the run (issue 19: it used to start over)."""
+    output = str(tmp_path / "run")
+    save = Translator.save
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Translator, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(output, epochs=2, validation_size=0, **TINY)
+    assert not RunDirectory(output).read_record()["finished"] and _history_epochs(output) == ["0", "1"]
+    monkeypatch.setattr(Translator, "save", save)
+    trainer.train(output, epochs=2, validation_size=0, **TINY)
+    assert RunDirectory(output).read_record()["finished"] and _history_epochs(output) == ["0", "1"]
+
+    # On the command line an interrupt is one line and exit status 130, not a traceback.
+    monkeypatch.delenv("KERAS_ATTN_DEBUG", raising=False)
+    monkeypatch.setattr(runs, "train", interrupted)
+    assert cli.main(["train", "--output-dir", str(tmp_path / "other")]) == 130
+    assert capsys.readouterr().err == "keras-attn train: interrupted; rerun the same command to resume\n"
