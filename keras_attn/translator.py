@@ -18,6 +18,7 @@ import numbers
 import os
 import typing
 import weakref
+import zipfile
 
 import keras
 import numpy as np
@@ -25,6 +26,7 @@ import tensorflow as tf
 
 from keras_attn import data
 from keras_attn import decoding
+from keras_attn import files
 from keras_attn import models
 from keras_attn.tokenizers import vocabulary as vocab_lib
 from keras_attn.version import __version__
@@ -37,6 +39,10 @@ _SOURCE_DIR = "source_tokenizer"
 _TARGET_DIR = "target_tokenizer"
 _FORMAT_VERSION = 1
 # `translate` feeds the graph in chunks so a long list does not become one huge batch.
+# Upper bounds checked before any work: a beam's memory grows with beams × length × vocabulary
+# (20,000 beams took 13 GB), and no sentence of the zoo's corpora needs more.
+MAX_BEAM_SIZE = 64
+MAX_DECODE_LENGTH = 1024
 # Sentences per graph call when translating many: bounded memory, and a progress bar that moves.
 TRANSLATE_BATCH = 64
 
@@ -100,10 +106,11 @@ class Translator:
         source_tokenizer: a `keras_attn.data.Tokenizer` for the source language.
         target_tokenizer: a `keras_attn.data.Tokenizer` for the target language.
         strategy: `"greedy"` or `"beam"`.
-        beam_size: beams for `strategy="beam"` (an int >= 1).
+        beam_size: beams for `strategy="beam"` (an int from 1 to `MAX_BEAM_SIZE`).
         length_penalty: GNMT length penalty alpha >= 0 for beam search.
-        max_length: maximum generated tokens, "[END]" included; capped at
-            the model's `max_decode_length` when it has one.
+        max_length: maximum generated tokens, "[END]" included (at most
+            `MAX_DECODE_LENGTH`); capped at the model's `max_decode_length` when it
+            has one.
         max_source_length: maximum source tokens, "[END]" included (longer inputs
             are truncated); capped at the model's `max_source_length` when it has one.
 
@@ -140,8 +147,8 @@ class Translator:
                 )
         if strategy not in STRATEGIES:
             raise ValueError(f"Translator: `strategy` must be one of {STRATEGIES}, got {strategy!r}.")
-        _check_int("beam_size", beam_size, 1)
-        _check_int("max_length", max_length, 1)
+        _check_int("beam_size", beam_size, 1, MAX_BEAM_SIZE)
+        _check_int("max_length", max_length, 1, MAX_DECODE_LENGTH)
         _check_int("max_source_length", max_source_length, 2)  # one token plus "[END]"
         if isinstance(length_penalty, bool) or not isinstance(length_penalty, numbers.Real) or length_penalty < 0:
             raise ValueError(f"Translator: `length_penalty` must be a number >= 0, got {length_penalty!r}.")
@@ -175,7 +182,7 @@ class Translator:
     def effective_beam_size(self, beam_size=None):
         """The beam width a call uses: `beam_size` if given, else 1 for greedy."""
         if beam_size is not None:
-            return _check_int("beam_size", beam_size, 1)
+            return _check_int("beam_size", beam_size, 1, MAX_BEAM_SIZE)
         return self.beam_size if self.strategy == "beam" else 1
 
     def with_tokenizers(self, source_tokenizer, target_tokenizer):
@@ -368,8 +375,8 @@ class Translator:
         settings_path = os.path.join(directory, _SETTINGS_FILE)
         if not os.path.isfile(settings_path):
             raise FileNotFoundError(f"Translator.load: no saved translator in {directory} ({_SETTINGS_FILE} is missing).")
-        with open(settings_path, encoding="utf-8") as file:
-            record = json.load(file)
+        record = files.read_record(settings_path, {"settings": dict, "model_file": str, "source_tokenizer": str,
+                                                   "target_tokenizer": str})
         if record.get("format_version") != _FORMAT_VERSION:
             raise ValueError(
                 f"Translator.load: {settings_path} has format_version {record.get('format_version')!r}, "
@@ -378,10 +385,23 @@ class Translator:
         unknown = set(overrides) - set(record["settings"])
         if unknown:
             raise ValueError(f"Translator.load: unknown settings {sorted(unknown)}; known: {sorted(record['settings'])}.")
-        model = keras.saving.load_model(os.path.join(directory, record["model_file"]), compile=compile)
-        source = data.Tokenizer.load(os.path.join(directory, record["source_tokenizer"]))
-        target = data.Tokenizer.load(os.path.join(directory, record["target_tokenizer"]))
-        return cls(model, source, target, **{**record["settings"], **overrides})
+        paths = {field: files.contained_path(directory, record[field], settings_path, field)
+                 for field in ("model_file", "source_tokenizer", "target_tokenizer")}
+        if not os.path.isfile(paths["model_file"]):
+            raise files.RecordError(f"{settings_path}: the model file it names is missing.")
+        if not zipfile.is_zipfile(paths["model_file"]):
+            raise files.RecordError(f"{paths['model_file']}: not a Keras zip archive (a truncated or damaged file?).")
+        try:
+            model = keras.saving.load_model(paths["model_file"], compile=compile)
+        except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
+            raise files.RecordError(f"{paths['model_file']}: not a loadable .keras model ({type(error).__name__}: a "
+                                    "damaged archive, or a model of classes this version does not know).") from None
+        source = data.Tokenizer.load(paths["source_tokenizer"])
+        target = data.Tokenizer.load(paths["target_tokenizer"])
+        try:
+            return cls(model, source, target, **{**record["settings"], **overrides})
+        except TypeError as error:  # a settings key the constructor does not take
+            raise files.RecordError(f"{settings_path}: unusable settings ({error}).") from None
 
     def __repr__(self):
         return (
@@ -415,9 +435,11 @@ def _capped(value, cap):
     return int(value) if cap is None else min(int(value), int(cap))
 
 
-def _check_int(argument, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"Translator: `{argument}` must be an int >= {minimum}, got {value!r}.")
+def _check_int(argument, value, minimum, maximum=None):
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum
+            or maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ValueError(f"Translator: `{argument}` must be an int {bound}, got {value!r}.")
     return int(value)
 
 

@@ -312,3 +312,57 @@ def test_an_unfinished_runs_translator_is_refused_unless_asked_for(tmp_path, cap
     assert not (tmp_path / "s").exists() and not (tmp_path / "a.png").exists()
     code, out, _ = run_cli(capsys, "translate", path, "나는", "--allow-unfinished")
     assert code == 0 and len(out.splitlines()) == 1
+
+
+def _crafted_run(tmp_path, name, edit):
+    """A copy of an untrained run whose saved files `edit(translator_dir)` damages."""
+    import shutil
+
+    path = tmp_path / name
+    shutil.copytree(save_untrained_run(tmp_path / f"{name}_original"), path)
+    edit(path / "translator")
+    return str(path)
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+
+
+def _settings(folder, **changes):
+    record = json.loads((folder / "translator.json").read_text(encoding="utf-8"))
+    _write(folder / "translator.json", json.dumps({**record, **changes}))
+
+
+CORRUPT_RUNS = {
+    "not_an_object": (lambda f: _write(f / "translator.json", "[]"), "expected a JSON object, got list"),
+    "no_settings": (lambda f: _write(f / "translator.json", json.dumps({"format_version": 1})),
+                    "the field 'settings' is missing"),
+    "unknown_setting": (lambda f: _settings(f, settings={"beam_sizes": 3}), "unusable settings"),
+    "integer_model_file": (lambda f: _settings(f, model_file=3), "the field 'model_file' must be a str"),
+    "absolute_model_file": (lambda f: _settings(f, model_file="/etc/passwd"), "must be a path inside the folder"),
+    "model_file_outside": (lambda f: _settings(f, model_file="../../secret.keras"), "leads outside the folder"),
+    "truncated_model": (lambda f: (f / "model.keras").write_bytes((f / "model.keras").read_bytes()[:500]),
+                        "not a Keras zip archive"),
+    "not_a_zip": (lambda f: _write(f / "model.keras", "hello"), "not a Keras zip archive"),
+    "bad_tokenizer_json": (lambda f: _write(f / "source_tokenizer" / "tokenizer.json", "{"), "not valid JSON"),
+    "vocabulary_elsewhere": (
+        lambda f: _write(f / "source_tokenizer" / "tokenizer.json", json.dumps(
+            {**json.loads((f / "source_tokenizer" / "tokenizer.json").read_text()), "vocabulary_file": "/etc/passwd"})),
+        "must be a path inside the folder"),
+}
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("name", list(CORRUPT_RUNS))
+def test_corrupt_or_crafted_run_directories_are_one_line_errors(name, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("KERAS_ATTN_DEBUG", raising=False)
+    edit, message = CORRUPT_RUNS[name]
+    path = _crafted_run(tmp_path, name, edit)
+    code, _, err = run_cli(capsys, "translate", path, "나는")
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "root:" not in err  # nothing of the file read (/etc/passwd's first line) is echoed
+
+
+def test_beam_size_and_decode_length_have_upper_bounds(untrained_run_dir, capsys):
+    code, _, err = run_cli(capsys, "translate", untrained_run_dir, "나는", "--beam-size", "20000")
+    assert code == 2 and "--beam-size must be an int from 1 to 64, got 20000" in err

@@ -11,7 +11,7 @@ import keras_attn
 PACKAGE = pathlib.Path(keras_attn.__file__).parent
 # Floors, lowest first: a module imports from its own floor or below, never above.
 FLOORS = {
-    "layers": 0, "version": 0,
+    "layers": 0, "version": 0, "files": 0,
     "models": 1, "decoding": 1, "tokenizers": 1, "data": 1, "metrics": 1, "distribute": 1, "viz": 1,
     "translator": 2, "export": 2, "serving": 2,
     "runs": 3, "evaluation": 3,

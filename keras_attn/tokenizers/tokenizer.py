@@ -14,6 +14,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from keras_attn import files
 from keras_attn.tokenizers import text
 from keras_attn.tokenizers import vocabulary as vocab_lib
 
@@ -325,8 +326,7 @@ class Tokenizer(tf.Module):
         path = os.path.join(directory, _CONFIG_FILE)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No saved tokenizer in {directory}: {_CONFIG_FILE} is missing.")
-        with open(path, encoding="utf-8") as file:
-            record = json.load(file)
+        record = files.read_record(path, {"class_name": str, "vocabulary_file": str, "config": dict})
         if record.get("format_version") != _FORMAT_VERSION:
             raise ValueError(
                 f"{path}: unsupported format_version {record.get('format_version')!r}, "
@@ -338,8 +338,15 @@ class Tokenizer(tf.Module):
         saved_class = _REGISTRY[class_name]
         if not issubclass(saved_class, cls):
             raise ValueError(f"{path} holds a {class_name}, not a {cls.__name__}.")
-        vocabulary_path = os.path.join(directory, record["vocabulary_file"])
-        return saved_class(vocabulary=vocabulary_path, **record["config"])
+        vocabulary_path = files.contained_path(directory, record["vocabulary_file"], path, "vocabulary_file")
+        if not os.path.isfile(vocabulary_path):
+            raise files.RecordError(f"{path}: the vocabulary file it names is missing.")
+        try:
+            return saved_class(vocabulary=vocabulary_path, **record["config"])
+        except (TypeError, ValueError, tf.errors.OpError) as error:
+            # Said without the message: a table error may quote the file's lines.
+            raise files.RecordError(f"{path}: the tokenizer cannot be rebuilt from its config and vocabulary "
+                                    f"({type(error).__name__}).") from None
 
     def __repr__(self):
         return f"{type(self).__name__}(vocabulary_size={self.vocabulary_size()})"

@@ -1,0 +1,55 @@
+"""Reading the project's own record files without trusting them.
+
+Saved translators and tokenizers are folders a user may have been handed: their
+JSON records are checked field by field, and the paths they name must stay inside
+the folder (no absolute path, no `..`), so that loading never reads elsewhere.
+Errors name the file and the field, never echo the file's contents.
+"""
+
+import json
+import os
+
+
+class RecordError(ValueError):
+    """A saved record (JSON file) is unreadable, incomplete, or names a path outside its folder."""
+
+
+def read_record(path, fields):
+    """The JSON object in `path`, checked to hold `fields` (`{name: type}`).
+
+    Raises:
+        RecordError: the file is not JSON, not an object, or a field is missing or
+            of another type.
+    """
+    try:
+        with open(path, encoding="utf-8") as file:
+            record = json.load(file)
+    except UnicodeDecodeError as error:
+        raise RecordError(f"{path}: not UTF-8 text ({error.reason}).") from None
+    except json.JSONDecodeError as error:
+        raise RecordError(f"{path}: not valid JSON ({error.msg}, line {error.lineno}).") from None
+    if not isinstance(record, dict):
+        raise RecordError(f"{path}: expected a JSON object, got {type(record).__name__}.")
+    for name, kind in fields.items():
+        if name not in record:
+            raise RecordError(f"{path}: the field {name!r} is missing.")
+        if not isinstance(record[name], kind) or isinstance(record[name], bool) and kind is not bool:
+            raise RecordError(f"{path}: the field {name!r} must be a {kind.__name__}, got "
+                              f"{type(record[name]).__name__}.")
+    return record
+
+
+def contained_path(directory, relative, record_path, field):
+    """`directory/relative`, refused unless it stays inside `directory`.
+
+    Raises:
+        RecordError: `relative` is absolute or leaves the folder (`..`, a link out).
+    """
+    if os.path.isabs(relative):
+        raise RecordError(f"{record_path}: the field {field!r} must be a path inside the folder, got an absolute "
+                          "path.")
+    root = os.path.realpath(directory)
+    target = os.path.realpath(os.path.join(directory, relative))
+    if os.path.commonpath([root, target]) != root:
+        raise RecordError(f"{record_path}: the field {field!r} leads outside the folder.")
+    return target
