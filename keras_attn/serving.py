@@ -13,18 +13,23 @@ Both clients call the `serving_default` signature that `keras_attn.export` write
 - `GrpcClient` sends a `PredictRequest` through `PredictionService`
   (tensorflow-serving-api, which brings grpcio).
 
-Failures raise `ServingError` subclasses with the URL or address in the message:
-`ServerUnavailableError` (nothing listening, connection refused, timeout) and
-`ModelNotFoundError` (the server runs but does not serve that model or version).
+Every failure raises a `ServingError` subclass with the URL or address in a short
+message (a server's own text is quoted up to `QUOTED_CHARACTERS`):
+`ServerUnavailableError` (nothing listening, connection refused or dropped, the
+deadline passed) and `ModelNotFoundError` (the server runs but does not serve that
+model or version). `timeout` is a deadline over the whole call, answer included, and
+an answer larger than `max_answer_bytes` is refused while it is read. Answers are
+checked (the outputs present, one row per input, strings where strings belong).
 This module is a leaf: it imports nothing else from keras_attn.
 """
 
 import base64
+import binascii
+import http.client
 import json
 import socket
-import urllib.error
+import time
 import urllib.parse
-import urllib.request
 
 import numpy as np
 
@@ -32,6 +37,13 @@ SIGNATURE_NAME = "serving_default"
 INPUT_NAME = "text"
 STRING_OUTPUTS = ("translation", "source_tokens", "target_tokens")
 FLOAT_OUTPUTS = ("scores", "attention")
+# An answer is read in chunks of this size, the deadline and the size cap checked between them.
+READ_CHUNK_BYTES = 64 * 1024
+DEFAULT_MAX_ANSWER_BYTES = 64 * 2**20
+# How much of a server's own text (an error body, an odd answer) an error message quotes.
+QUOTED_CHARACTERS = 200
+# What a malformed answer raises while it is taken apart.
+_MALFORMED = (TypeError, KeyError, AttributeError, IndexError, ValueError, binascii.Error, RecursionError)
 
 
 class ServingError(RuntimeError):
@@ -66,7 +78,7 @@ def _check_model(model_name, version):
 def _as_text(value):
     """A JSON string, a `{"b64": ...}` object or bytes → str."""
     if isinstance(value, dict) and set(value) == {"b64"}:
-        value = base64.b64decode(value["b64"])
+        value = base64.b64decode(value["b64"], validate=True)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return value
@@ -93,6 +105,34 @@ def _normalise(columns):
     return result
 
 
+def _quoted(value):
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= QUOTED_CHARACTERS else text[:QUOTED_CHARACTERS] + f"... ({len(text)} characters)"
+
+
+def checked_outputs(columns, batch_size, where, required=("translation",)):
+    """`columns` as the documented types, or a `ServingError` saying what is wrong with them.
+
+    Every output must have one row per input, the `required` ones must be there, and a
+    translation must be a string.
+    """
+    try:
+        if not isinstance(columns, dict):
+            raise TypeError(f"expected a mapping of outputs, got {type(columns).__name__}")
+        missing = [key for key in required if key not in columns]
+        if missing:
+            raise KeyError(f"no {', '.join(missing)} output")
+        if not rows_match(columns, batch_size):
+            raise ValueError(f"outputs for another batch size than the {batch_size} inputs")
+        outputs = _normalise(columns)
+        if "translation" in outputs and not all(isinstance(t, str) for t in outputs["translation"]):
+            raise TypeError("a translation that is not a string")
+    except _MALFORMED as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        raise ServingError(f"{where} gave a malformed answer ({message}): {_quoted(columns)}") from None
+    return outputs
+
+
 # --------------------------------------------------------------------------- #
 # REST
 # --------------------------------------------------------------------------- #
@@ -103,6 +143,8 @@ class _ModelAddress:
 
     def __init__(self, model_name, version, signature_name, timeout):
         _check_model(model_name, version)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"`timeout` must be a number of seconds > 0, got {timeout!r}.")
         self.model_name = model_name
         self.version = version
         self.signature_name = signature_name
@@ -118,7 +160,9 @@ class RestClient(_ModelAddress):
         port: the REST port.
         version: a version number, or `None` for the latest available one.
         signature_name: the signature to call.
-        timeout: seconds to wait for a connection and an answer.
+        timeout: seconds the whole call may take (connecting, sending, reading
+            the answer): a deadline, not a per-read timeout.
+        max_answer_bytes: the largest answer read; a larger one is refused.
 
     Example:
 
@@ -130,9 +174,11 @@ class RestClient(_ModelAddress):
     """
 
     def __init__(self, model_name, host="localhost", port=8501, version=None,
-                 signature_name=SIGNATURE_NAME, timeout=10.0):
+                 signature_name=SIGNATURE_NAME, timeout=10.0, max_answer_bytes=DEFAULT_MAX_ANSWER_BYTES):
         _ModelAddress.__init__(self, model_name, version, signature_name, timeout)
-        self.base_url = f"http://{host}:{int(port)}"
+        self.host, self.port = host, int(port)
+        self.base_url = f"http://{host}:{self.port}"
+        self.max_answer_bytes = max_answer_bytes
 
     def model_url(self):
         """`http://host:port/v1/models/<name>[/versions/<v>]`."""
@@ -160,19 +206,19 @@ class RestClient(_ModelAddress):
             body = {"signature_name": self.signature_name, "inputs": {INPUT_NAME: values}}
         else:
             raise ValueError(f"`request_format` must be 'instances' or 'inputs', got {request_format!r}.")
-        answer = self._request(self.model_url() + ":predict", body)
-        if "predictions" in answer:
-            rows = answer["predictions"]
-            if rows and not isinstance(rows[0], dict):  # a one-output signature lists values directly
-                raise ServingError(f"{self.model_url()}:predict returned one output per row, expected a dict: {rows[:1]!r}")
-            columns = {key: [row[key] for row in rows] for key in (rows[0] if rows else {})}
-        elif "outputs" in answer:
-            columns = answer["outputs"]
-        else:
-            raise ServingError(f"{self.model_url()}:predict: unexpected answer without predictions/outputs: {answer!r}")
-        if not rows_match(columns, len(texts)):
-            raise ServingError(f"{self.model_url()}:predict returned outputs for a different batch size: {columns!r}")
-        return _normalise(columns)
+        url = self.model_url() + ":predict"
+        answer = self._request(url, body)
+        try:
+            if "predictions" in answer:
+                rows = answer["predictions"]
+                if rows and not isinstance(rows[0], dict):  # a one-output signature lists values directly
+                    raise TypeError("one value per row, expected a dict of outputs")
+                columns = {key: [row[key] for row in rows] for key in (rows[0] if rows else {})}
+            else:
+                columns = answer["outputs"]
+        except _MALFORMED as error:
+            raise ServingError(f"{url} gave a malformed answer ({error}): {_quoted(answer)}") from None
+        return checked_outputs(columns, len(texts), url, required=() if not texts else ("translation",))
 
     def translate(self, texts, request_format="instances"):
         """The `translation` output of `predict` (a list of str)."""
@@ -190,36 +236,69 @@ class RestClient(_ModelAddress):
         return self._request(self.model_url() + "/metadata")
 
     def _request(self, url, body=None):
+        """The JSON answer to a GET (or, with `body`, a POST) of `url`, within the deadline."""
+        deadline = time.monotonic() + self.timeout
         data = None if body is None else json.dumps(body).encode("utf-8")
-        request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                payload = response.read()
-        except urllib.error.HTTPError as error:
-            message = _error_message(error)
-            if error.code == 404:
-                raise ModelNotFoundError(
-                    f"TF Serving at {self.base_url} does not serve {self._what()} (HTTP 404 from {url}): {message}"
-                ) from None
-            raise ServingError(f"TF Serving request {url} failed with HTTP {error.code}: {message}") from None
-        except urllib.error.URLError as error:
+            connection.request("GET" if data is None else "POST", urllib.parse.urlsplit(url).path, data, headers)
+            # Kept: the connection lets go of its socket once the answer's headers say "close".
+            sock = connection.sock
+            response = connection.getresponse()
+            payload = self._read(sock, response, deadline, url)
+        except ConnectionRefusedError as error:
             raise ServerUnavailableError(
-                f"TF Serving REST API at {self.base_url} is not reachable ({error.reason}); is the server running "
-                f"and publishing this port?"
-            ) from None
+                f"TF Serving REST API at {self.base_url} is not reachable ({error.strerror}); "
+                "is the server running and publishing this port?") from None
         except (socket.timeout, TimeoutError):
             raise ServerUnavailableError(f"TF Serving at {self.base_url} did not answer {url} within {self.timeout} s.") from None
-        except ConnectionError as error:
-            raise ServerUnavailableError(f"TF Serving at {self.base_url}: connection failed ({error}).") from None
+        except (OSError, http.client.HTTPException) as error:  # unknown host, a dropped or garbled answer
+            raise ServerUnavailableError(f"TF Serving at {self.base_url}: the connection failed "
+                                         f"({type(error).__name__}: {_quoted(str(error))}).") from None
+        finally:
+            connection.close()
+        if response.status != 200:
+            message = _error_message(payload)
+            if response.status == 404:
+                raise ModelNotFoundError(
+                    f"TF Serving at {self.base_url} does not serve {self._what()} (HTTP 404 from {url}): {message}")
+            raise ServingError(f"TF Serving request {url} failed with HTTP {response.status}: {message}")
         try:
             return json.loads(payload.decode("utf-8"))
-        except ValueError:
-            raise ServingError(f"TF Serving answered {url} with invalid JSON: {payload[:200]!r}") from None
+        except (ValueError, RecursionError):
+            raise ServingError(f"TF Serving answered {url} with invalid JSON: {_quoted(payload)}") from None
+
+    def _read(self, sock, response, deadline, url):
+        """The answer's bytes, read chunk by chunk until the deadline or `max_answer_bytes`."""
+        chunks, size = [], 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            sock.settimeout(remaining)  # no single read outlives the deadline
+            chunk = response.read1(READ_CHUNK_BYTES)
+            if not chunk:
+                if response.length:  # the server closed before the Content-Length it announced
+                    raise http.client.IncompleteRead(b"".join(chunks), response.length)
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_answer_bytes:
+                raise ServingError(f"TF Serving answered {url} with more than {self.max_answer_bytes} bytes "
+                                   "(`max_answer_bytes`); the answer was refused.")
+            chunks.append(chunk)
 
     def _what(self):
         return f"model {self.model_name!r}" + ("" if self.version is None else f" version {self.version}")
+
+
+def _joined(parts):
+    """Batches of one output joined along the batch: lists, or arrays padded to one shape."""
+    if isinstance(parts[0], list):
+        return [row for part in parts for row in part]
+    width = tuple(max(sizes) for sizes in zip(*(part.shape[1:] for part in parts)))
+    padded = [np.pad(part, [(0, 0)] + [(0, w - s) for w, s in zip(width, part.shape[1:])]) for part in parts]
+    return np.concatenate(padded, axis=0)
 
 
 def rows_match(columns, batch_size):
@@ -227,15 +306,13 @@ def rows_match(columns, batch_size):
     return all(len(value) == batch_size for value in columns.values())
 
 
-def _error_message(error):
+def _error_message(payload):
+    """The `error` of TF Serving's JSON error body, or the body itself, quoted briefly."""
+    body = payload.decode("utf-8", errors="replace")
     try:
-        body = error.read().decode("utf-8", errors="replace")
-    except OSError:
-        return str(error)
-    try:
-        return json.loads(body).get("error", body)
-    except (ValueError, AttributeError):
-        return body or str(error)
+        return _quoted(json.loads(body).get("error", body))
+    except (ValueError, AttributeError, RecursionError):
+        return _quoted(body) if body else "(empty body)"
 
 
 # --------------------------------------------------------------------------- #
@@ -252,7 +329,10 @@ class GrpcClient(_ModelAddress):
         port: the gRPC port.
         version: a version number, or `None` for the latest.
         signature_name: the signature to call.
-        timeout: seconds per call (gRPC deadline).
+        timeout: seconds per request (gRPC deadline).
+        batch_size: the most sentences per request: `predict` and `translate` split
+            a longer list, so that no answer exceeds gRPC's 4 MB message limit (the
+            attention of 1,500 short sentences does).
 
     Example:
 
@@ -262,23 +342,27 @@ class GrpcClient(_ModelAddress):
     """
 
     def __init__(self, model_name, host="localhost", port=8500, version=None,
-                 signature_name=SIGNATURE_NAME, timeout=10.0):
+                 signature_name=SIGNATURE_NAME, timeout=10.0, batch_size=256):
         import grpc
         from tensorflow_serving.apis import prediction_service_pb2_grpc
 
         _ModelAddress.__init__(self, model_name, version, signature_name, timeout)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}.")
+        self.batch_size = batch_size
         self.address = f"{host}:{int(port)}"
         self._grpc = grpc
         self._channel = grpc.insecure_channel(self.address)
         self._stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
 
-    def request(self, texts):
-        """The `PredictRequest` proto `predict` sends."""
+    def request(self, texts, outputs=()):
+        """The `PredictRequest` proto `predict` sends (asking only for `outputs`, if given)."""
         import tensorflow as tf
         from tensorflow_serving.apis import predict_pb2
 
         texts = _check_texts(texts)
         request = predict_pb2.PredictRequest()
+        request.output_filter.extend(outputs)
         request.model_spec.name = self.model_name
         request.model_spec.signature_name = self.signature_name
         if self.version is not None:
@@ -287,23 +371,35 @@ class GrpcClient(_ModelAddress):
         request.inputs[INPUT_NAME].CopyFrom(tf.make_tensor_proto(encoded, dtype=tf.string, shape=[len(encoded)]))
         return request
 
-    def predict(self, texts):
-        """Calls the signature; returns the outputs as documented in the module."""
+    def predict(self, texts, outputs=()):
+        """Calls the signature, `batch_size` sentences a request; returns the outputs as
+        documented in the module (only `outputs`, when given)."""
+        texts = _check_texts(texts)
+        batches = [self._predict_batch(texts[start:start + self.batch_size], outputs)
+                   for start in range(0, len(texts), self.batch_size)] or [self._predict_batch([], outputs)]
+        if len(batches) == 1:
+            return batches[0]
+        return {key: _joined([batch[key] for batch in batches]) for key in batches[0]}
+
+    def _predict_batch(self, texts, outputs):
         import tensorflow as tf
 
-        request = self.request(texts)
         try:
-            response = self._stub.Predict(request, timeout=self.timeout)
+            response = self._stub.Predict(self.request(texts, outputs), timeout=self.timeout)
+            columns = {key: tf.make_ndarray(proto) for key, proto in response.outputs.items()}
         except self._grpc.RpcError as error:
             raise self._error(error) from None
-        return _normalise({key: tf.make_ndarray(proto) for key, proto in response.outputs.items()})
+        except _MALFORMED as error:
+            raise ServingError(f"TF Serving at {self.address} gave a malformed answer ({error}).") from None
+        return checked_outputs(columns, len(texts), f"TF Serving at {self.address}",
+                               required=tuple(outputs) or (("translation",) if texts else ()))
 
     def translate(self, texts):
-        """The `translation` output of `predict` (a list of str)."""
+        """The `translation` output of `predict` (a list of str); asks for no other output."""
         texts = _check_texts(texts)
         if not texts:
             return []
-        return self.predict(texts)["translation"]
+        return self.predict(texts, outputs=("translation",))["translation"]
 
     def _error(self, error):
         code, details = error.code(), error.details()

@@ -290,3 +290,147 @@ def test_grpc_server_down():
     with serving.GrpcClient(MODEL, host="127.0.0.1", port=port, timeout=5) as client:
         with pytest.raises(serving.ServerUnavailableError, match=rf"127.0.0.1:{port} is not reachable"):
             client.translate(["x"])
+
+
+# --------------------------------------------------------------------------- #
+# Misbehaving servers (issue 19): a deadline over the whole call, a size cap, and
+# every failure a ServingError with a short message.
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture
+def raw_server():
+    """`start(reply)`: a one-thread server on 127.0.0.1 whose every connection gets `reply(conn)`."""
+    servers = []
+
+    def start(reply):
+        listener = socket.create_server(("127.0.0.1", 0))
+        listener.settimeout(0.2)
+        stop = threading.Event()
+
+        def serve():
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:  # the accept timeout, or the listener closed
+                    continue
+                with conn:
+                    conn.settimeout(5)
+                    try:
+                        conn.recv(65536)  # the request (small, in one read on the loopback)
+                        reply(conn)
+                    except OSError:  # the client gave up
+                        pass
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        servers.append((listener, stop, thread))
+        return listener.getsockname()[1]
+
+    yield start
+    for listener, stop, thread in servers:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def _http(status, body, length=None, reason="OK"):
+    length = len(body) if length is None else length
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+            .encode() + body)
+
+
+@pytest.mark.fault
+def test_rest_timeout_is_a_deadline_over_a_drip_fed_answer(raw_server):
+    def drip(conn):
+        conn.sendall(_http(200, b"", length=1000))
+        for _ in range(60):  # one byte every 0.2 s: each read is quick, the answer is not
+            conn.sendall(b" ")
+            time.sleep(0.2)
+
+    port = raw_server(drip)
+    start = time.monotonic()
+    with pytest.raises(serving.ServerUnavailableError, match="did not answer .* within 1.0 s"):
+        serving.RestClient(MODEL, host="127.0.0.1", port=port, timeout=1.0).status()
+    assert time.monotonic() - start < 2.0  # it used to wait for the whole drip (29 s)
+
+
+@pytest.mark.fault
+def test_rest_refuses_an_oversized_answer_and_quotes_little_of_a_huge_error(raw_server):
+    big = b"[" + b"1," * 1_000_000 + b"1]"
+    port = raw_server(lambda conn: conn.sendall(_http(200, big)))
+    with pytest.raises(serving.ServingError, match=r"more than 100000 bytes \(`max_answer_bytes`\)"):
+        serving.RestClient(MODEL, host="127.0.0.1", port=port, max_answer_bytes=100_000).status()
+    port = raw_server(lambda conn: conn.sendall(_http(500, b"x" * 5_000_000, reason="Internal Server Error")))
+    with pytest.raises(serving.ServingError, match="HTTP 500") as error:
+        serving.RestClient(MODEL, host="127.0.0.1", port=port).status()
+    assert len(str(error.value)) < 400
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("answer", [
+    b'{"predictions": [1]}', b'{"predictions": [{"translation": null}]}', b'{"predictions": [{"translation": 3}]}',
+    b'{"outputs": {"translation": [1]}}', b'{"outputs": 5}', b'{"outputs": {"translation": ["a", "b", "c"]}}',
+    b'{"predictions": [{"translation": {"b64": "%%%"}}]}', b'{"neither": 1}', b"not json", b"[" * 100_000,
+])
+def test_rest_odd_answers_are_serving_errors(answer, raw_server):
+    port = raw_server(lambda conn: conn.sendall(_http(200, answer)))
+    with pytest.raises(serving.ServingError) as error:
+        serving.RestClient(MODEL, host="127.0.0.1", port=port).translate(["x"])
+    assert len(str(error.value)) < 600
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("reply", [
+    lambda conn: conn.sendall(_http(200, b'{"outputs"', length=100)),  # closed mid-answer: IncompleteRead
+    lambda conn: conn.sendall(b"HELLO\r\n\r\n"),  # not HTTP: BadStatusLine
+    lambda conn: None,  # closed without a word: RemoteDisconnected
+])
+def test_rest_broken_connections_are_server_unavailable(reply, raw_server):
+    port = raw_server(reply)
+    with pytest.raises(serving.ServerUnavailableError, match="the connection failed"):
+        serving.RestClient(MODEL, host="127.0.0.1", port=port).translate(["x"])
+
+
+class _WrongService(prediction_service_pb2_grpc.PredictionServiceServicer):
+    """Answers every request with `outputs(texts)` instead of the model's."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+        self.requests = []
+
+    def Predict(self, request, context):
+        self.requests.append(request)
+        response = predict_pb2.PredictResponse()
+        texts = tf.make_ndarray(request.inputs["text"]).tolist()
+        for key, value in self.outputs(texts).items():
+            response.outputs[key].CopyFrom(tf.make_tensor_proto(value))
+        return response
+
+
+def _grpc_server_with(servicer):
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port
+
+
+@pytest.mark.fault
+def test_grpc_answers_are_checked_and_large_inputs_batched():
+    for outputs, message in ((lambda texts: {"translation": np.array([b"a"] * (len(texts) + 1))}, "another batch size"),
+                             (lambda texts: {"translation": np.ones(len(texts), "float32")}, "not a string"),
+                             (lambda texts: {"scores": np.ones(len(texts), "float32")}, "no translation output")):
+        server, port = _grpc_server_with(_WrongService(outputs))
+        with serving.GrpcClient(MODEL, host="127.0.0.1", port=port, timeout=10) as client:
+            with pytest.raises(serving.ServingError, match=message):
+                client.translate(["x", "y"])
+        server.stop(grace=None)
+    echo = _WrongService(lambda texts: {"translation": np.array(texts, dtype=object)})
+    server, port = _grpc_server_with(echo)
+    texts = [f"sentence {i}" for i in range(600)]
+    with serving.GrpcClient(MODEL, host="127.0.0.1", port=port, timeout=10, batch_size=256) as client:
+        assert client.translate(texts) == texts
+    server.stop(grace=None)
+    assert [len(tf.make_ndarray(r.inputs["text"])) for r in echo.requests] == [256, 256, 88]
+    assert all(list(r.output_filter) == ["translation"] for r in echo.requests)  # only what translate needs
