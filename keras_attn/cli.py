@@ -279,11 +279,25 @@ def _sentences(arguments, input_path):
     if arguments:
         return arguments
     if input_path:
-        with open(input_path, encoding="utf-8") as file:
-            return [line.rstrip("\r\n") for line in file]
+        with open(input_path, "rb") as file:
+            return _decoded_lines(file, input_path)
     if sys.stdin.isatty():
         raise UsageError("translate: give sentences as arguments, --input FILE, or pipe them in, one per line")
-    return [line.rstrip("\n") for line in sys.stdin]
+    return _decoded_lines(sys.stdin.buffer, "stdin")
+
+
+def _decoded_lines(lines, source):
+    """Each line as text; a line that is not UTF-8 is named on stderr and kept as an empty
+    line, so that the output keeps one line per input line."""
+    sentences = []
+    for number, raw in enumerate(lines, start=1):
+        try:
+            sentences.append(raw.decode("utf-8").rstrip("\r\n"))
+        except UnicodeDecodeError as error:
+            print(f"keras-attn translate: {source} line {number} is not UTF-8 (byte {error.start}); translated "
+                  "as an empty line", file=sys.stderr)
+            sentences.append("")
+    return sentences
 
 
 def _write_lines(path, lines):

@@ -366,3 +366,12 @@ def test_corrupt_or_crafted_run_directories_are_one_line_errors(name, tmp_path, 
 def test_beam_size_and_decode_length_have_upper_bounds(untrained_run_dir, capsys):
     code, _, err = run_cli(capsys, "translate", untrained_run_dir, "나는", "--beam-size", "20000")
     assert code == 2 and "--beam-size must be an int from 1 to 64, got 20000" in err
+
+
+@pytest.mark.fault
+def test_a_line_that_is_not_utf8_is_named_and_the_others_translated(untrained_run_dir, tmp_path, capsys):
+    lines = tmp_path / "in.txt"
+    lines.write_bytes("나는 밥을 먹었다\n".encode() + b"caf\xe9\n" + "밥을 먹었다\n".encode())
+    code, out, err = run_cli(capsys, "translate", untrained_run_dir, "--input", str(lines))
+    assert code == 0 and "line 2 is not UTF-8" in err
+    assert out.split("\n")[:3] == runs.translate(untrained_run_dir, ["나는 밥을 먹었다", "", "밥을 먹었다"])
