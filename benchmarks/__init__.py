@@ -18,6 +18,7 @@ nothing). Full runs write markdown tables to benchmarks/results/.
   data_pipeline_memory  peak RSS of the streaming data pipeline vs a materialised corpus (prints a table)
   quickstart_time       wall time of `keras-attn quickstart`: appends to results/quickstart_time.md
   cli_startup           wall time of `keras-attn --help`: appends to results/cli_startup.md
+  translate_memory      peak RSS of `translate --input` on a SavedModel, 1k vs 100k lines
 
 common holds what they share: timing, the machine record and markdown writing.
 """

@@ -220,3 +220,9 @@ def test_cli_startup_times_help_and_appends_a_row(tmp_path, monkeypatch):
     cli_startup.main(["--repeats", "1"])
     row = (tmp_path / "cli_startup.md").read_text().splitlines()[-1]
     assert row.startswith("| ") and "| 1 | no |" in row  # one repeat, no TensorFlow log lines
+
+
+@pytest.mark.slow
+def test_translate_memory_smoke_translates_a_file_in_a_fresh_process(capsys):
+    rows = importlib.import_module("benchmarks.translate_memory").main(["--smoke"])
+    assert [lines for lines, _, _ in rows] == [100, 300] and all(peak > 100 for _, peak, _ in rows)
