@@ -60,6 +60,10 @@ class Corpus:
         """The fields, as `run.json` records them."""
         return dataclasses.asdict(self)
 
+    def with_whole_file(self, path):
+        """This corpus reading every line of the TSV file `path` for every role."""
+        return dataclasses.replace(self, tsv=path, validation_tsv=path, test_tsv=path)
+
     @property
     def split_by_hash(self):
         """Whether the TSV file itself holds the validation and test pairs."""
@@ -111,8 +115,7 @@ class Corpus:
                 size = DEFAULT_GENERATED_SIZE
             return data.load(self.dataset, split, size=size, seed=self.seed, **options)
         if not os.path.isfile(path):
-            argument = {"train": "tsv", "validation": "validation_tsv", "test": "test_tsv"}[role]
-            raise RunError("no such file.", argument if path != self.tsv else "tsv", path)
+            raise RunError("no such file.", "tsv" if path == self.tsv else f"{role}_tsv", path)
         pairs = data.read_parallel_tsv(path, source_column=self.source_column, target_column=self.target_column,
                                        split=split)
         return pairs.take(size) if size else pairs
@@ -130,12 +133,9 @@ def load_corpus(dataset="ko-en", split="train", size=None, seed=0, tsv=None, sou
     A TSV file is split by a hash of the normalised source (see `Corpus`); `split=None`
     reads every line. `size` caps the pairs.
     """
-    if tsv is not None and split is None:
-        if not os.path.isfile(tsv):
-            raise RunError("no such file.", "tsv", tsv)
-        pairs = data.read_parallel_tsv(tsv, source_column=source_column, target_column=target_column)
-        return pairs.take(size) if size else pairs
     corpus = Corpus(dataset=dataset, tsv=tsv, source_column=source_column, target_column=target_column, seed=seed)
+    if tsv is not None and split is None:
+        corpus, split = corpus.with_whole_file(tsv), "train"
     return corpus.pairs(split, size, **options)
 
 

@@ -68,8 +68,8 @@ def scored_corpus(path, dataset=None, tsv=None, source_column=None, target_colum
                                                  seed=seed).items() if value is not None}
     if dataset is not None and tsv is None:
         changes.update(dataset=dataset, tsv=None, validation_tsv=None, test_tsv=None)
+    corpus = dataclasses.replace(corpus, **changes)
     if tsv is not None and os.path.abspath(tsv) != corpus.tsv:
         # Another file than the run's: scored whole, as the held-out file it is meant to be.
-        path = os.path.abspath(tsv)
-        changes.update(tsv=path, validation_tsv=path, test_tsv=path)
-    return dataclasses.replace(corpus, **changes)
+        corpus = corpus.with_whole_file(os.path.abspath(tsv))
+    return corpus
