@@ -89,19 +89,20 @@ def _add_trust_arguments(parser, saved_models=True):
                                  "TensorFlow runs with your permissions; refused by default)")
 
 
-def _add_corpus_arguments(parser, defaults):
-    """The corpus flags; `defaults` None: unset ones are read from the run's run.json."""
-    from_run = " (default: the run's)"
-    parser.add_argument("--data", default=defaults and "ko-en",
-                        help="a built-in data set" + (" (default: %(default)s)" if defaults else from_run))
+def _add_corpus_arguments(parser, from_run=False):
+    """The corpus flags; with `from_run` (evaluate), those not given are read from the run's run.json."""
+
+    def default(value, help_text):
+        if from_run:
+            return {"default": None, "help": help_text + " (default: the run's)"}
+        return {"default": value, "help": help_text + " (default: %(default)s)"}
+
+    parser.add_argument("--data", **default("ko-en", "a built-in data set"))
     parser.add_argument("--tsv", help="a tab-separated parallel corpus instead of --data" +
-                        ("" if defaults else "; a file other than the run's is scored whole"))
-    parser.add_argument("--source-column", type=int, default=defaults and 0,
-                        help="0-based TSV column of the source" + (" (default: %(default)s)" if defaults else from_run))
-    parser.add_argument("--target-column", type=int, default=defaults and 1,
-                        help="0-based TSV column of the target" + (" (default: %(default)s)" if defaults else from_run))
-    parser.add_argument("--seed", type=int, default=defaults and 0,
-                        help="seed of generated data" + (" (default: %(default)s)" if defaults else from_run))
+                        ("; a file other than the run's is scored whole" if from_run else ""))
+    parser.add_argument("--source-column", type=int, **default(0, "0-based TSV column of the source"))
+    parser.add_argument("--target-column", type=int, **default(1, "0-based TSV column of the target"))
+    parser.add_argument("--seed", type=int, **default(0, "seed of generated data"))
 
 
 def build_parser(train_defaults=None):
@@ -131,7 +132,7 @@ def build_parser(train_defaults=None):
                                 description="Trains a model; rerun the same command to resume an interrupted run.")
     train.add_argument("--model", default="tiny_bahdanau",
                        help="a translation preset (see `keras-attn presets`; default: %(default)s)")
-    _add_corpus_arguments(train, defaults=True)
+    _add_corpus_arguments(train)
     train.add_argument("--valid-tsv", help="held-out validation pairs (then all of --tsv trains; default: a 10 %% "
                                            "hash split of --tsv by source sentence)")
     train.add_argument("--test-tsv", help="held-out test pairs for `evaluate` (then all of --tsv trains; default: "
@@ -177,7 +178,7 @@ def build_parser(train_defaults=None):
 
     evaluate = commands.add_parser("evaluate", help="BLEU, exact match (and AER on ko-en) of a trained run")
     evaluate.add_argument("run", help="a run directory (from `train`)")
-    _add_corpus_arguments(evaluate, defaults=None)
+    _add_corpus_arguments(evaluate, from_run=True)
     evaluate.add_argument("--size", type=_positive_int, default=500, help="the most pairs to score (default: "
                                                                           "%(default)s)")
     evaluate.add_argument("--split", default="test", choices=("test", "validation", "train"),
