@@ -111,11 +111,10 @@ def input_gradient(function, x):
             loss = keras.ops.sum(function(x))
         return tape.gradient(loss, x).numpy()
     if BACKEND == "torch":
-        import torch
-
-        x = torch.tensor(x, requires_grad=True)
+        # On the backend's device (a GPU when there is one), as the layer's weights are.
+        x = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
         keras.ops.sum(function(x)).backward()
-        return x.grad.numpy()
+        return keras.ops.convert_to_numpy(x.grad)
     pytest.skip(f"no gradient helper for the {BACKEND} backend")
 
 
