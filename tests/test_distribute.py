@@ -249,7 +249,7 @@ def test_an_unknown_strategy_is_refused(tmp_path, capsys):
 
 
 def test_a_corpus_without_a_full_batch_is_refused_under_a_strategy(tmp_path):
-    with pytest.raises(runs.RunError, match="batch_size=16: the corpus gives no full training batch"):
+    with pytest.raises(runs.RunError, match=r"batch_size=16: the corpus has 8 training pair\(s\), fewer than one batch"):
         runs.train(str(tmp_path / "run"), preset="tiny_bahdanau", train_size=8, validation_size=0, batch_size=16,
                      epochs=1, verbose=0, strategy=tf.distribute.OneDeviceStrategy("/cpu:0"), units=8,
                      embedding_dim=4)

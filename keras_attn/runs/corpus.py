@@ -139,6 +139,18 @@ def load_corpus(dataset="ko-en", split="train", size=None, seed=0, tsv=None, sou
     return corpus.pairs(split, size, **options)
 
 
+def check_enough_pairs(pairs, batch_size):
+    """Refuses, before anything is written, a corpus with fewer pairs than one training batch.
+
+    Batches are full (XLA compiles one shape per length bucket), so such a corpus trains no
+    step and would leave an untrained translator behind. Reads `batch_size` pairs at most.
+    """
+    count = sum(1 for _ in pairs.take(batch_size))
+    if count < batch_size:
+        raise RunError(f"the corpus has {count} training pair(s), fewer than one batch; lower `batch_size` or add "
+                       "pairs.", "batch_size", batch_size)
+
+
 def check_not_empty(pairs, tsv=None, source_column=0, target_column=1):
     """Refuses a corpus without one usable pair, before anything is written.
 

@@ -22,6 +22,7 @@ from keras_attn import tokenizers
 from keras_attn import viz
 from keras_attn.runs.checkpoint import ResilientBackupAndRestore
 from keras_attn.runs.corpus import Corpus
+from keras_attn.runs.corpus import check_enough_pairs
 from keras_attn.runs.corpus import check_not_empty
 from keras_attn.runs.errors import RunError
 from keras_attn.runs.run_directory import RunDirectory
@@ -131,6 +132,7 @@ def train(
     previous = run.previous_run(arguments, overwrite)
     pairs = corpus.pairs("train", train_size)
     check_not_empty(pairs, tsv, source_column, target_column)
+    check_enough_pairs(pairs, batch_size)
     run.write_record({"arguments": arguments, "finished": False, "distribution": distribution})
     source_tokenizer, target_tokenizer = prepare_tokenizers(run, pairs, tokenizer, resume=previous is not None,
                                                             vocabulary_sizes=(source_vocab_size, target_vocab_size))
@@ -253,6 +255,9 @@ def make_datasets(corpus, pairs, source_tokenizer, target_tokenizer, validation_
     """
     batches = with_known_cardinality(data.make_training_dataset(
         pairs, source_tokenizer, target_tokenizer, batch_size=batch_size, max_length=max_length, seed=seed))
+    if batches.cardinality() == 0:
+        raise RunError("the corpus gives no full training batch (batches hold sentences of similar length); lower "
+                       "`batch_size` or add pairs.", "batch_size", batch_size)
     if not validation_size or not corpus.has("validation"):
         return distribute.shard_by_example(batches), None
     validation = with_known_cardinality(data.make_training_dataset(

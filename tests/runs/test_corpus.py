@@ -76,3 +76,15 @@ def test_named_held_out_files_leave_the_whole_tsv_for_training(tmp_path):
     with pytest.raises(RunError, match="the run has no validation pairs"):
         corpus.pairs("validation")
     assert Corpus.from_arguments({**corpus.arguments, "preset": "tiny_bahdanau"}) == corpus
+
+
+@pytest.mark.fault
+def test_a_corpus_smaller_than_a_batch_is_refused_before_anything_is_written(tmp_path, capsys):
+    """A one-line TSV used to train no step, save an untrained translator and then fail."""
+    one_line = tmp_path / "one.tsv"
+    one_line.write_text("I ate rice.\t나는 밥을 먹었다.\tattribution\n", encoding="utf-8")
+    output = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "--tsv", str(one_line), "--source-column", "1", "--target-column", "0",
+                           "--output-dir", str(output), "--epochs", "1")
+    assert code == 2 and "--batch-size 64: the corpus has 1 training pair(s), fewer than one batch" in err
+    assert not output.exists() or os.listdir(output) == []
