@@ -247,13 +247,18 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         return response
 
 
-@pytest.fixture(scope="module")
-def grpc_server(served):
-    servicer = _PredictionService(served["signature"])
+def _grpc_server_with(servicer):
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
+    return server, port
+
+
+@pytest.fixture(scope="module")
+def grpc_server(served):
+    servicer = _PredictionService(served["signature"])
+    server, port = _grpc_server_with(servicer)
     yield {"port": port, "servicer": servicer}
     server.stop(grace=None)
 
@@ -406,14 +411,6 @@ class _WrongService(prediction_service_pb2_grpc.PredictionServiceServicer):
         for key, value in self.outputs(texts).items():
             response.outputs[key].CopyFrom(tf.make_tensor_proto(value))
         return response
-
-
-def _grpc_server_with(servicer):
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    return server, port
 
 
 @pytest.mark.fault
