@@ -105,29 +105,8 @@ def _add_corpus_arguments(parser, from_run=False):
     parser.add_argument("--seed", type=int, **default(0, "seed of generated data"))
 
 
-def build_parser(train_defaults=None):
-    """The argument parser; `train_defaults` replace `train`'s defaults (from `--config`)."""
-    parser = argparse.ArgumentParser(
-        prog="keras-attn",
-        description="Attention mechanisms and the models built on them, for Keras 3: train, evaluate, "
-                    "translate, plot and export translation models.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"keras-attn {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    quick = commands.add_parser(
-        "quickstart", help="train, evaluate, plot and export a Bahdanau seq2seq and a Transformer on ko-en",
-        description="Trains a Bahdanau seq2seq and a Transformer on the built-in Korean→English corpus, prints "
-                    "BLEU and sample translations, writes attention heatmaps and exports SavedModels.",
-    )
-    quick.add_argument("--output-dir", default="runs/quickstart",
-                       help="where runs and heatmaps go (default: %(default)s)")
-    quick.add_argument("--saved-models", default="saved_models",
-                       help="base folder of the SavedModels (default: %(default)s)")
-    quick.add_argument("--smoke", action="store_true", help="a toy training budget, to check the set-up quickly")
-
+def _add_train_command(commands, defaults=None):
+    """`train` and its options; `defaults` replace the options' defaults (from `--config`)."""
     train = commands.add_parser("train", help="train a preset on a built-in data set or a TSV corpus",
                                 description="Trains a model; rerun the same command to resume an interrupted run.")
     train.add_argument("--model", default="tiny_bahdanau",
@@ -174,8 +153,11 @@ def build_parser(train_defaults=None):
                             "--batch-size stays the global batch, split evenly between the replicas")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a preset argument, e.g. --set units=64 (JSON values)")
-    train.set_defaults(**(train_defaults or {}))
+    train.set_defaults(**(defaults or {}))
 
+
+def _add_run_commands(commands):
+    """The commands that use a trained run: evaluate, translate, export, plot."""
     evaluate = commands.add_parser("evaluate", help="BLEU, exact match (and AER on ko-en) of a trained run")
     evaluate.add_argument("run", help="a run directory (from `train`)")
     _add_corpus_arguments(evaluate, from_run=True)
@@ -212,6 +194,33 @@ def build_parser(train_defaults=None):
     plot.add_argument("sentence", help="the source sentence to translate")
     plot.add_argument("--output", default="attention.png", help="the PNG to write (default: %(default)s)")
     _add_trust_arguments(plot)
+
+
+def build_parser(train_defaults=None):
+    """The argument parser; `train_defaults` replace `train`'s defaults (from `--config`)."""
+    parser = argparse.ArgumentParser(
+        prog="keras-attn",
+        description="Attention mechanisms and the models built on them, for Keras 3: train, evaluate, "
+                    "translate, plot and export translation models.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"keras-attn {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    quick = commands.add_parser(
+        "quickstart", help="train, evaluate, plot and export a Bahdanau seq2seq and a Transformer on ko-en",
+        description="Trains a Bahdanau seq2seq and a Transformer on the built-in Korean→English corpus, prints "
+                    "BLEU and sample translations, writes attention heatmaps and exports SavedModels.",
+    )
+    quick.add_argument("--output-dir", default="runs/quickstart",
+                       help="where runs and heatmaps go (default: %(default)s)")
+    quick.add_argument("--saved-models", default="saved_models",
+                       help="base folder of the SavedModels (default: %(default)s)")
+    quick.add_argument("--smoke", action="store_true", help="a toy training budget, to check the set-up quickly")
+
+    _add_train_command(commands, train_defaults)
+    _add_run_commands(commands)
 
     experiment = commands.add_parser("experiment", help="run one of the library's experiments")
     experiment.add_argument("name", choices=("bottleneck", "alignment"),
@@ -319,79 +328,101 @@ def _require_dir(path, what):
         raise UsageError(f"{path}: no such directory ({what})")
 
 
+def _quickstart(args, runs):
+    runs.quickstart(args.output_dir, args.saved_models, smoke=args.smoke)
+
+
+def _train(args, runs):
+    runs.train(
+        args.output_dir, preset=args.model, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
+        target_column=args.target_column, validation_tsv=args.valid_tsv, test_tsv=args.test_tsv,
+        train_size=args.train_size, validation_size=args.validation_size, epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, warmup_steps=args.warmup_steps,
+        tokenizer=args.tokenizer, source_vocab_size=args.source_vocab_size,
+        target_vocab_size=args.target_vocab_size, max_length=args.max_length,
+        mixed_precision=args.mixed_precision, early_stopping=args.early_stopping, monitor=args.monitor,
+        seed=args.seed, save_every=args.save_every, overwrite=args.overwrite, strategy=args.strategy,
+        **_overrides(args.set),
+    )
+    saved = runs.RunDirectory(args.output_dir).translator_dir
+    # In a multi-worker run only the chief saves the translator.
+    print(f"trained; translator saved in {saved}" if args.strategy != "multi_worker" else
+          f"trained; the chief saves the translator in {saved}")
+
+
+def _evaluate(args, runs):
+    _require_dir(args.run, "a run directory")
+    with _progress_to_stderr():
+        scores = runs.evaluate(args.run, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
+                               target_column=args.target_column, size=args.size, seed=args.seed,
+                               beam_size=args.beam_size, split=args.split, progress=True,
+                               allow_unfinished=args.allow_unfinished)
+    for key, value in scores.items():
+        print(f"{key}: {value}")
+
+
+def _translate(args, runs):
+    _require_dir(args.model, "a run directory or a SavedModel")
+    sentences = _sentences(args.sentences, args.input)
+    with _progress_to_stderr():
+        translations = runs.translate(args.model, sentences, beam_size=args.beam_size, progress=bool(args.output),
+                                      trust_saved_model=args.trust_saved_model,
+                                      allow_unfinished=args.allow_unfinished)
+    if args.output:
+        _write_lines(args.output, translations)
+        print(f"wrote {len(translations)} translations to {args.output}")
+    else:
+        for translation in translations:
+            print(translation)
+
+
+def _export(args, runs):
+    from keras_attn import export
+
+    _require_dir(args.run, "a run directory")
+    settings = {"strategy": "beam", "beam_size": args.beam_size} if args.beam_size else {}
+    translator = runs.load_translator(args.run, allow_unfinished=args.allow_unfinished, **settings)
+    path = export.export(translator, args.base_dir, args.name, version=args.version,
+                         progress=lambda line: print(line, file=sys.stderr, flush=True))
+    print(f"exported {path}\nserve it with:\n  {runs.serving_command(os.path.dirname(path), args.name)}")
+
+
+def _plot(args, runs):
+    _require_dir(args.run, "a run directory or a SavedModel")
+    attention = runs.plot_attention(args.run, args.sentence, args.output, trust_saved_model=args.trust_saved_model,
+                                    allow_unfinished=args.allow_unfinished)
+    print(f"{args.sentence} → {attention.translation}\nwrote {args.output}")
+
+
+def _experiment(args, runs):
+    from keras_attn import experiments
+
+    settings = {"epochs": args.epochs} if args.epochs else {}
+    if args.name == "bottleneck":
+        rows = experiments.bottleneck_experiment(verbose=2, processes=args.processes, **settings)
+        for path in experiments.write_bottleneck_report(rows, args.output_dir, settings=settings):
+            print(f"wrote {path}")
+    else:
+        study = experiments.ko_en_alignment_study(verbose=2, **settings)
+        print(f"나는 밥을 먹었다 → {study['translation']}; BLEU {study['bleu']:.1f}, AER {study['aer']:.3f}")
+
+
+def _presets(args, runs):
+    from keras_attn import models
+
+    models.list_presets(with_parameter_counts=args.parameter_counts, print_table=True)
+
+
+# What each subcommand runs, given its parsed arguments and `keras_attn.runs`.
+COMMANDS = {"quickstart": _quickstart, "train": _train, "evaluate": _evaluate, "translate": _translate,
+            "export": _export, "plot": _plot, "experiment": _experiment, "presets": _presets}
+
+
 def _run(args):
     # Imported here so that `--help` and argument errors answer without loading TensorFlow.
     from keras_attn import runs
 
-    if args.command == "quickstart":
-        runs.quickstart(args.output_dir, args.saved_models, smoke=args.smoke)
-    elif args.command == "train":
-        runs.train(
-            args.output_dir, preset=args.model, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
-            target_column=args.target_column, validation_tsv=args.valid_tsv, test_tsv=args.test_tsv,
-            train_size=args.train_size, validation_size=args.validation_size, epochs=args.epochs,
-            batch_size=args.batch_size, learning_rate=args.learning_rate, warmup_steps=args.warmup_steps,
-            tokenizer=args.tokenizer, source_vocab_size=args.source_vocab_size,
-            target_vocab_size=args.target_vocab_size, max_length=args.max_length,
-            mixed_precision=args.mixed_precision, early_stopping=args.early_stopping, monitor=args.monitor,
-            seed=args.seed, save_every=args.save_every, overwrite=args.overwrite, strategy=args.strategy,
-            **_overrides(args.set),
-        )
-        saved = runs.RunDirectory(args.output_dir).translator_dir
-        # In a multi-worker run only the chief saves the translator.
-        print(f"trained; translator saved in {saved}" if args.strategy != "multi_worker" else
-              f"trained; the chief saves the translator in {saved}")
-    elif args.command == "evaluate":
-        _require_dir(args.run, "a run directory")
-        with _progress_to_stderr():
-            scores = runs.evaluate(args.run, dataset=args.data, tsv=args.tsv, source_column=args.source_column,
-                                   target_column=args.target_column, size=args.size, seed=args.seed,
-                                   beam_size=args.beam_size, split=args.split, progress=True,
-                                   allow_unfinished=args.allow_unfinished)
-        for key, value in scores.items():
-            print(f"{key}: {value}")
-    elif args.command == "translate":
-        _require_dir(args.model, "a run directory or a SavedModel")
-        sentences = _sentences(args.sentences, args.input)
-        with _progress_to_stderr():
-            translations = runs.translate(args.model, sentences, beam_size=args.beam_size, progress=bool(args.output),
-                                          trust_saved_model=args.trust_saved_model,
-                                          allow_unfinished=args.allow_unfinished)
-        if args.output:
-            _write_lines(args.output, translations)
-            print(f"wrote {len(translations)} translations to {args.output}")
-        else:
-            for translation in translations:
-                print(translation)
-    elif args.command == "export":
-        from keras_attn import export
-
-        _require_dir(args.run, "a run directory")
-        settings = {"strategy": "beam", "beam_size": args.beam_size} if args.beam_size else {}
-        translator = runs.load_translator(args.run, allow_unfinished=args.allow_unfinished, **settings)
-        path = export.export(translator, args.base_dir, args.name, version=args.version,
-                             progress=lambda line: print(line, file=sys.stderr, flush=True))
-        print(f"exported {path}\nserve it with:\n  {runs.serving_command(os.path.dirname(path), args.name)}")
-    elif args.command == "plot":
-        _require_dir(args.run, "a run directory or a SavedModel")
-        attention = runs.plot_attention(args.run, args.sentence, args.output, trust_saved_model=args.trust_saved_model,
-                                        allow_unfinished=args.allow_unfinished)
-        print(f"{args.sentence} → {attention.translation}\nwrote {args.output}")
-    elif args.command == "experiment":
-        from keras_attn import experiments
-
-        if args.name == "bottleneck":
-            settings = {"epochs": args.epochs} if args.epochs else {}
-            rows = experiments.bottleneck_experiment(verbose=2, processes=args.processes, **settings)
-            for path in experiments.write_bottleneck_report(rows, args.output_dir, settings=settings):
-                print(f"wrote {path}")
-        else:
-            study = experiments.ko_en_alignment_study(verbose=2, **({"epochs": args.epochs} if args.epochs else {}))
-            print(f"나는 밥을 먹었다 → {study['translation']}; BLEU {study['bleu']:.1f}, AER {study['aer']:.3f}")
-    elif args.command == "presets":
-        from keras_attn import models
-
-        models.list_presets(with_parameter_counts=args.parameter_counts, print_table=True)
+    COMMANDS[args.command](args, runs)
 
 
 def parse_arguments(argv=None):
