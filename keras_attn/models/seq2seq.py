@@ -88,38 +88,12 @@ class Seq2Seq(GenerativeModel, keras.Model):
         self.target_embedding = keras.layers.Embedding(
             target_vocab_size, embedding_dim, mask_zero=True, name="target_embedding"
         )
-        # Luong's dot score compares h_t with h̄_s directly, so their sizes must agree:
-        # a bidirectional encoder then sums its directions (k) instead of concatenating (2k).
-        merge_mode = "sum" if attention == "luong" and luong_score == "dot" else "concat"
-        self.encoder_layers = []
-        for i in range(num_layers):
-            rnn = RNN_LAYERS[cell](units, return_sequences=True, return_state=True, name=f"encoder_{cell}_{i}")
-            self.encoder_layers.append(
-                keras.layers.Bidirectional(rnn, merge_mode=merge_mode, name=f"encoder_bi{cell}_{i}")
-                if bidirectional else rnn
-            )
-        # A bidirectional encoder's final states are mapped to the decoder's size: from both
-        # directions, or as Bahdanau et al.'s s_0 = tanh(W_s h←_1) from the backward one.
-        state_count = 2 if cell == "lstm" else 1
-        self.bridges = [
-            keras.layers.Dense(units, activation="tanh", use_bias=bridge == "both", name=f"bridge_{i}_{j}")
-            for i in range(num_layers) for j in range(state_count)
-        ] if bidirectional else []
+        self.encoder_layers, self.bridges = _encoder_layers(cell, units, num_layers, bidirectional, bridge,
+                                                            sum_directions=attention == "luong" and luong_score == "dot")
         # Dropout between stacked layers (Zaremba et al. 2014, as Luong et al. used it).
         self.layer_dropout_layer = keras.layers.Dropout(layer_dropout, name="layer_dropout")
-        if attention is None:
-            self.decoder = [
-                RNN_LAYERS[cell](units, return_sequences=True, name=f"decoder_{cell}_{i}") for i in range(num_layers)
-            ]
-        else:
-            mechanism = (
-                BahdanauAttention(attention_units or units, name="attention")
-                if attention == "bahdanau"
-                else LuongAttention(luong_score, units=attention_units, name="attention")
-            )
-            self.decoder = AttentionDecoder(cell, units, mechanism, style=attention, num_layers=num_layers,
-                                            attentional_activation=attentional_activation,
-                                            layer_dropout=layer_dropout, name="decoder")
+        self.decoder = _decoder(cell, units, num_layers, attention, attention_units, luong_score, attentional_activation,
+                                layer_dropout)
         self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
         # Bahdanau et al.'s deep output (A.2.2): maxout over U_o s_i + V_o E y_{i-1} + C_o c_i.
         self.deep_output = Maxout(deep_output_units, pool_size=2, name="deep_output") if deep_output_units else None
@@ -315,6 +289,43 @@ def seq2seq(
     (None, None, 120)
     """
     return Seq2Seq(**locals())
+
+
+def _encoder_layers(cell, units, num_layers, bidirectional, bridge, sum_directions):
+    """The encoder's RNN layers, and the bridges from a bidirectional encoder's final states.
+
+    Luong's dot score compares h_t with h̄_s directly, so their sizes must agree: with
+    `sum_directions` a bidirectional encoder sums its directions (k) instead of
+    concatenating them (2k). The bridges map the final states to the decoder's size: from
+    both directions, or as Bahdanau et al.'s s_0 = tanh(W_s h←_1) from the backward one.
+    """
+    layers = []
+    for i in range(num_layers):
+        rnn = RNN_LAYERS[cell](units, return_sequences=True, return_state=True, name=f"encoder_{cell}_{i}")
+        layers.append(
+            keras.layers.Bidirectional(rnn, merge_mode="sum" if sum_directions else "concat",
+                                       name=f"encoder_bi{cell}_{i}")
+            if bidirectional else rnn
+        )
+    state_count = 2 if cell == "lstm" else 1
+    bridges = [
+        keras.layers.Dense(units, activation="tanh", use_bias=bridge == "both", name=f"bridge_{i}_{j}")
+        for i in range(num_layers) for j in range(state_count)
+    ] if bidirectional else []
+    return layers, bridges
+
+
+def _decoder(cell, units, num_layers, attention, attention_units, luong_score, attentional_activation, layer_dropout):
+    """The decoder: stacked RNN layers (fixed context), or an `AttentionDecoder` with its mechanism."""
+    if attention is None:
+        return [RNN_LAYERS[cell](units, return_sequences=True, name=f"decoder_{cell}_{i}") for i in range(num_layers)]
+    mechanism = (
+        BahdanauAttention(attention_units or units, name="attention")
+        if attention == "bahdanau"
+        else LuongAttention(luong_score, units=attention_units, name="attention")
+    )
+    return AttentionDecoder(cell, units, mechanism, style=attention, num_layers=num_layers,
+                            attentional_activation=attentional_activation, layer_dropout=layer_dropout, name="decoder")
 
 
 def _check_arguments(source_vocab_size, target_vocab_size, cell, attention, embedding_dim, units, num_layers, dropout,
