@@ -17,6 +17,7 @@ import sys
 
 import yaml
 
+from keras_attn import files
 from keras_attn.version import __version__
 
 EXAMPLES = """examples:
@@ -29,6 +30,7 @@ EXAMPLES = """examples:
   echo "나는 밥을 먹었다" | keras-attn translate saved_models/ko_en/1
   keras-attn export runs/ko_en --name ko_en
   keras-attn plot runs/ko_en "나는 밥을 먹었다" --output ate_rice.png
+  keras-attn explore runs/ko_en "나는 밥을 먹었다" "그녀는 말을 탔어" --output explorer.html
   keras-attn experiment bottleneck
   keras-attn presets --parameter-counts
 """
@@ -195,6 +197,18 @@ def _add_run_commands(commands):
     plot.add_argument("--output", default="attention.png", help="the PNG to write (default: %(default)s)")
     _add_trust_arguments(plot)
 
+    explore = commands.add_parser("explore", help="write the attention explorer page (HTML) of sentences' "
+                                                  "translations")
+    explore.add_argument("run", help="a run directory (from `train`; every layer and head) or a SavedModel version "
+                                     "directory (the attention it returns)")
+    explore.add_argument("sentences", nargs="+", help="the source sentences to translate")
+    explore.add_argument("--output", default="explorer.html",
+                         help="the self-contained HTML page to write (default: %(default)s)")
+    explore.add_argument("--beam-size", type=_positive_int,
+                         help="beam search with this many beams, listing every beam (run directories only; "
+                              "default: the run's)")
+    _add_trust_arguments(explore)
+
 
 def build_parser(train_defaults=None):
     """The argument parser; `train_defaults` replace `train`'s defaults (from `--config`)."""
@@ -312,10 +326,7 @@ def _decoded_lines(lines, source):
 
 def _write_lines(path, lines):
     # Written whole, then renamed: an interrupted run leaves no half-written output.
-    temporary = f"{path}.tmp"
-    with open(temporary, "w", encoding="utf-8") as file:
-        file.writelines(f"{line}\n" for line in lines)
-    os.replace(temporary, path)
+    files.write_text(path, "".join(f"{line}\n" for line in lines))
 
 
 def _progress_to_stderr():
@@ -394,6 +405,15 @@ def _plot(args, runs):
     print(f"{args.sentence} → {attention.translation}\nwrote {args.output}")
 
 
+def _explore(args, runs):
+    _require_dir(args.run, "a run directory or a SavedModel")
+    shown = runs.explore(args.run, args.sentences, args.output, beam_size=args.beam_size,
+                         trust_saved_model=args.trust_saved_model, allow_unfinished=args.allow_unfinished)
+    for item in shown:
+        print(f"{item.source} → {item.translation}")
+    print(f"wrote {args.output}")
+
+
 def _experiment(args, runs):
     from keras_attn import experiments
 
@@ -415,7 +435,7 @@ def _presets(args, runs):
 
 # What each subcommand runs, given its parsed arguments and `keras_attn.runs`.
 COMMANDS = {"quickstart": _quickstart, "train": _train, "evaluate": _evaluate, "translate": _translate,
-            "export": _export, "plot": _plot, "experiment": _experiment, "presets": _presets}
+            "export": _export, "plot": _plot, "explore": _explore, "experiment": _experiment, "presets": _presets}
 
 
 def _run(args):

@@ -4,10 +4,15 @@ Saved translators and tokenizers are folders a user may have been handed: their
 JSON records are checked field by field, and the paths they name must stay inside
 the folder (no absolute path, no `..`), so that loading never reads elsewhere.
 Errors name the file and the field, never echo the file's contents.
+
+Outputs are written whole and then renamed (`write_text`), so an interrupted write
+leaves the old file or the new one, never half of one.
 """
 
 import json
 import os
+import pathlib
+import tempfile
 
 
 class RecordError(ValueError):
@@ -53,3 +58,21 @@ def contained_path(directory, relative, record_path, field):
     if os.path.commonpath([root, target]) != root:
         raise RecordError(f"{record_path}: the field {field!r} leads outside the folder.")
     return target
+
+
+def write_text(path, text):
+    """Writes `text` (UTF-8) to `path` atomically, creating parent folders.
+
+    The text goes to a temporary file in the same folder, which is then renamed
+    over `path`: readers and a crash see the old file or the new one, whole.
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        pathlib.Path(temporary).unlink(missing_ok=True)
+        raise

@@ -218,12 +218,9 @@ class Translator:
         # Decoding needs at least one row: an empty batch runs one "" and is cut
         # back to zero rows at the end.
         text = tf.concat([text, [""]], axis=0)[: tf.maximum(requested, 1)]
-        batch_size = tf.shape(text)[0]
 
-        pieces = self.source_tokenizer.tokenize(text)[:, : self.max_source_length - 1]
-        empty = tf.equal(pieces.row_lengths(), 0)
-        end = tf.fill([batch_size, 1], tf.constant(vocab_lib.END_ID, pieces.dtype))
-        source_ids = tf.concat([pieces, tf.RaggedTensor.from_tensor(end)], axis=1).to_tensor(vocab_lib.PAD_ID)
+        source_ids = self.source_ids(text)
+        empty = tf.equal(tf.math.count_nonzero(source_ids, axis=1, dtype=tf.int32), 1)
         source_mask = tf.not_equal(source_ids, vocab_lib.PAD_ID)
 
         strategy = "greedy" if beam_size == 1 else "beam"
@@ -246,6 +243,24 @@ class Translator:
             "attention": attention,
         }
         return {key: value[:requested] for key, value in outputs.items()}
+
+    def source_ids(self, text):
+        """The ids the model reads for a batch of strings (traceable).
+
+        Each source is normalised and tokenized, cut to `max_source_length - 1`
+        tokens and ended with "[END]", then the batch is padded with 0, as
+        `keras_attn.data.make_dataset` prepares training sources.
+
+        Args:
+            text: `tf.string` `[B]` (or a list of `str`).
+
+        Returns:
+            int `[B, Ts]`; an empty source is just "[END]".
+        """
+        text = tf.reshape(tf.convert_to_tensor(text, tf.string), [-1])
+        pieces = self.source_tokenizer.tokenize(text)[:, : self.max_source_length - 1]
+        end = tf.fill([tf.shape(text)[0], 1], tf.constant(vocab_lib.END_ID, pieces.dtype))
+        return tf.concat([pieces, tf.RaggedTensor.from_tensor(end)], axis=1).to_tensor(vocab_lib.PAD_ID)
 
     def _function(self, beam_size):
         """The traced `serving_fn` for one beam width (traced once, for any batch)."""

@@ -7,17 +7,29 @@ backend, so nothing pops up, nothing needs closing, and they are freed like any
 other object; in a notebook, a returned figure displays as the cell's value. With
 `path`, the figure is also written to disk (PNG unless the suffix says otherwise).
 
+`explorer_html` writes the attention explorer: one self-contained HTML page (data,
+script and style inline, nothing fetched) in which a reader moves through the
+attention of translations, token by token, layer by layer and head by head.
+
 Korean tokens need a font with Hangul glyphs, which matplotlib does not ship.
 `korean_font` finds one (see there); labels are drawn with the default font first
 and that font as a per-glyph fallback, so Latin text looks the same as elsewhere.
 """
 
+import base64
 import collections.abc
 import contextlib
+import dataclasses
 import functools
+import html
+import importlib.resources
 import importlib.util
+import io
+import json
 import math
 import pathlib
+import string
+import typing
 import warnings
 
 import matplotlib
@@ -26,6 +38,10 @@ from matplotlib import figure as mpl_figure
 from matplotlib import font_manager
 from matplotlib import ft2font
 from matplotlib import ticker
+
+from keras_attn import files
+from keras_attn import metrics
+from keras_attn.version import __version__
 
 # Known families with Hangul glyphs, in order of preference. The Noto/Source Han
 # CJK families carry every CJK script whatever their region suffix.
@@ -605,3 +621,193 @@ def accuracy_vs_length_plot(results, path=None, metric="exact_match", title=None
         if title:
             ax.set_title(title)
         return _save(figure, path)
+
+
+# The attention explorer page --------------------------------------------------------------
+
+EXPLORER_KINDS = ("alignment", "cross", "encoder_self", "decoder_self", "attention")
+
+
+class AttentionMap(typing.NamedTuple):
+    """One attention map of a translation, as the explorer page shows it.
+
+    Attributes:
+        kind: what attends to what: `"alignment"` (an RNN decoder's attention at
+            each step), `"cross"` (a Transformer decoder's attention over the
+            encoder), `"encoder_self"`, `"decoder_self"`, or `"attention"` (the map
+            an exported SavedModel returns).
+        weights: `[rows, columns]` attention probabilities: row `i` is what
+            `row_tokens[i]` attended to.
+        row_tokens: the attending tokens (the translation's, for a cross map).
+        column_tokens: the attended tokens (the source's, for a cross map).
+        layer: the 0-based layer, or `None` for a model with one attention.
+        head: the 0-based head, or `None` for the mean over heads (or a single map).
+    """
+
+    kind: str
+    weights: np.ndarray
+    row_tokens: list
+    column_tokens: list
+    layer: int = None
+    head: int = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ExploredTranslation:
+    """A translation with everything the explorer page shows of it.
+
+    Attributes:
+        source: the source sentence.
+        translation: the model's translation.
+        score: its log-probability.
+        maps: `AttentionMap`s, at least one; the page opens on the first kind.
+        reference: the gold translation whose `gold_alignment` is given, if any.
+        gold_alignment: gold `(target_word, source_word)` links (as
+            `keras_attn.data` gives them), drawn on every target-by-source map and
+            scored there by the alignment error rate; `None` for none.
+        gold_note: a line said instead, e.g. why no gold alignment is shown.
+        beams: `(translation, score)` of every beam, best first, where beam search ran.
+    """
+
+    source: str
+    translation: str
+    score: float
+    maps: list
+    reference: str = None
+    gold_alignment: tuple = None
+    gold_note: str = None
+    beams: tuple = ()
+
+
+def _explorer_map(attention_map, gold_alignment):
+    if attention_map.kind not in EXPLORER_KINDS:
+        raise ValueError(f"explorer_html: unknown map kind {attention_map.kind!r}; expected one of {EXPLORER_KINDS}.")
+    weights = _check_weights(attention_map.weights, 2, "a 2-D [rows, columns] array")
+    columns, rows = _check_token_axes(weights, attention_map.column_tokens, attention_map.row_tokens)
+    # Gold links join target words to source words: they belong on target-by-source maps only.
+    gold = sorted(gold_alignment) if gold_alignment and attention_map.kind in ("alignment", "cross", "attention") else None
+    aer = None
+    if gold:
+        outside = [(t, s) for t, s in gold if t >= len(rows) or s >= len(columns)]
+        if outside:
+            raise ValueError(f"explorer_html: gold links {outside} fall outside the {len(rows)} x {len(columns)} map "
+                             "of the translation; give gold links only for a translation that is the reference.")
+        predicted = metrics.alignments_from_attention(weights, source_length=max(s for _, s in gold) + 1,
+                                                      target_length=max(t for t, _ in gold) + 1)
+        aer = metrics.alignment_error_rate([predicted], [gold])
+    return {
+        "kind": attention_map.kind,
+        "layer": None if attention_map.layer is None else int(attention_map.layer),
+        "head": None if attention_map.head is None else int(attention_map.head),
+        "rows": rows,
+        "columns": columns,
+        "weights": [[round(float(w), 5) for w in row] for row in weights],
+        "gold": [list(link) for link in gold] if gold else None,
+        "aer": aer,
+    }
+
+
+def _picture(attention_map, title):
+    """The map drawn by `attention_heatmap`, as a PNG data URI."""
+    buffer = io.BytesIO()
+    figure = attention_heatmap(attention_map.weights, attention_map.column_tokens, attention_map.row_tokens,
+                               title=title)
+    figure.savefig(buffer, format="png", dpi=100)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _explorer_translation(item, index, pictures):
+    if not isinstance(item, ExploredTranslation):
+        raise TypeError(f"explorer_html: item {index} must be an ExploredTranslation, got {type(item).__name__}.")
+    if not item.maps:
+        raise ValueError(f"explorer_html: item {index} ({item.source!r}) has no attention map.")
+    gold = None
+    if item.gold_alignment is not None:
+        gold = sorted(_links_of(item.gold_alignment, index))
+    return {
+        "source": str(item.source),
+        "translation": str(item.translation),
+        "score": float(item.score),
+        "maps": [_explorer_map(m, gold) for m in item.maps],
+        "reference": item.reference,
+        "gold_note": item.gold_note,
+        "beams": [{"translation": str(t), "score": float(s)} for t, s in item.beams],
+        "picture": _picture(item.maps[0], f"{item.source} → {item.translation}") if pictures else None,
+    }
+
+
+def _links_of(alignment, index):
+    links = []
+    for link in alignment:
+        if len(link) != 2 or not all(isinstance(i, (int, np.integer)) and i >= 0 for i in link):
+            raise ValueError(f"explorer_html: item {index}: a gold link must be a pair of indices >= 0, got {link!r}.")
+        links.append((int(link[0]), int(link[1])))
+    return links
+
+
+def _asset(name):
+    return importlib.resources.files("keras_attn").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def _css_font_stack():
+    # The families the PNG heatmaps look for, then the platforms' own CJK fonts.
+    families = (*_KOREAN_FAMILIES, "Noto Sans CJK", "PingFang SC", "Hiragino Sans", "Yu Gothic", "Microsoft YaHei")
+    return ", ".join(["system-ui", "-apple-system", "'Segoe UI'", "Roboto", "Helvetica", "Arial",
+                      *(f"'{family}'" for family in families), "sans-serif"])
+
+
+def _inline_json(value):
+    # "</" would end the <script> element early; "\u2028"/"\u2029" are escaped by json.dumps' ASCII mode.
+    return json.dumps(value, ensure_ascii=True, allow_nan=False).replace("</", "<\\/")
+
+
+def explorer_html(translations, path=None, title="Attention explorer", pictures=True):
+    """Writes the attention explorer: one self-contained HTML page for some translations.
+
+    The page shows each translation's source and target tokens; hovering, tapping
+    or tabbing to a target token highlights the source tokens it attended to, with
+    the weights. A choice of map kind, layer and head (with the mean over heads)
+    switches between a Transformer's cross-attention and its encoder's and
+    decoder's self-attention; an RNN decoder's map is its attention at each step.
+    Gold links, where given, are outlined on the map with the alignment error rate
+    of the map's argmax (Och & Ney 2003). The full heatmap is a table in a font
+    stack naming common CJK fonts, and the PNG of `attention_heatmap` is included
+    for a system without one. Beam alternatives are listed with their scores.
+
+    Everything is inline (data, script, style, pictures as `data:` URIs): the page
+    loads nothing, so it opens offline and can be mailed or committed as it is.
+
+    Args:
+        translations: `ExploredTranslation`s, one per sentence (at least one).
+        path: if given, the page is written there (atomically; parent folders are
+            created).
+        title: the page's title.
+        pictures: include each translation's first map as a PNG picture.
+
+    Returns:
+        The page, a `str`.
+
+    Raises:
+        ValueError, TypeError: for an empty list, a malformed map (as
+            `attention_heatmap` checks them) or gold links outside the map.
+
+    Example:
+
+    >>> import numpy as np
+    >>> step = AttentionMap("alignment", np.eye(3), ["i", "ate", "[END]"], ["나는", "먹었다", "[END]"])
+    >>> page = explorer_html([ExploredTranslation("나는 먹었다", "i ate", -0.2, [step])], pictures=False)
+    >>> "https://" in page, page.count('id="explorer-data"')
+    (False, 1)
+    """
+    translations = list(translations)
+    if not translations:
+        raise ValueError("explorer_html: no translation to show; pass at least one ExploredTranslation.")
+    data = {"translations": [_explorer_translation(t, i, pictures) for i, t in enumerate(translations)]}
+    page = string.Template(_asset("explorer.html")).substitute(
+        version=__version__, title=html.escape(title), font_stack=_css_font_stack(), style=_asset("explorer.css"),
+        data=_inline_json(data), script=_asset("explorer.js"),
+    )
+    if path is not None:
+        files.write_text(path, page)
+    return page
+

@@ -64,6 +64,11 @@ def test_evaluate_translate_plot_and_export(run_dir, tmp_path, capsys):
     code, out, _ = run_cli(capsys, "plot", run_dir, "나는 밥을 먹었다", "--output", png)
     assert code == 0 and os.path.getsize(png) > 1000 and "→" in out
 
+    page = str(tmp_path / "explorer.html")
+    code, out, _ = run_cli(capsys, "explore", run_dir, "나는 밥을 먹었다", "그녀는 말을 탔어", "--output", page)
+    assert code == 0 and out.splitlines()[0] == f"나는 밥을 먹었다 → {translations[0]}" and f"wrote {page}" in out
+    assert "explorer-data" in open(page, encoding="utf-8").read()
+
     base = str(tmp_path / "saved_models")
     code, out, _ = run_cli(capsys, "export", run_dir, "--name", "ko_en", "--base-dir", base)
     assert code == 0 and os.path.isfile(os.path.join(base, "ko_en", "1", "saved_model.pb"))
@@ -109,6 +114,8 @@ def test_train_resumes_an_interrupted_run(tmp_path, capsys):
         (["evaluate", "{tmp}/missing"], "no such directory"),
         (["evaluate", "{tmp}"], "no trained translator"),
         (["plot", "{tmp}", "x"], "no trained translator"),
+        (["explore", "{tmp}", "x"], "no trained translator"),
+        (["explore", "{tmp}/missing", "x"], "no such directory"),
         (["export", "{tmp}/missing", "--name", "x"], "no such directory"),
     ],
 )
@@ -136,7 +143,7 @@ def test_argument_errors_and_help(capsys):
         cli.main(["train", "--epochs", "0", "--output-dir", "x"])
     assert exit_info.value.code == 2 and "positive integer" in capsys.readouterr().err
     assert cli.main([]) == 0 and "quickstart" in capsys.readouterr().out
-    for command in ("quickstart", "train", "evaluate", "translate", "export", "plot", "experiment", "presets"):
+    for command in ("quickstart", "train", "evaluate", "translate", "export", "plot", "explore", "experiment", "presets"):
         with pytest.raises(SystemExit):
             cli.main([command, "--help"])
         assert "usage: keras-attn" in capsys.readouterr().out
@@ -234,6 +241,11 @@ def test_translate_a_file_and_refuse_a_beam_a_saved_model_cannot_honour(untraine
     drawn, reference = runs.attention(saved_model, "나는 밥을 먹었다"), runs.attention(untrained_run_dir, "나는 밥을 먹었다")
     assert drawn.source_tokens == reference.source_tokens and drawn.target_tokens == reference.target_tokens
     assert abs(drawn.weights - reference.weights).max() < 1e-5
+    code, _, err = run_cli(capsys, "explore", saved_model, "나는", "--beam-size", "3")
+    assert code == 2 and "--beam-size 3" in err
+    page = str(tmp_path / "saved_model_explorer.html")
+    code, out, _ = run_cli(capsys, "explore", saved_model, "나는 밥을 먹었다", "--output", page)
+    assert code == 0 and os.path.getsize(page) > 1000
 
 
 def test_train_reads_a_config_file_and_flags_win(tmp_path, capsys):

@@ -5,6 +5,8 @@ renderer warn "Glyph ... missing from font(s)", so saving with warnings turned i
 errors proves every Hangul label was drawn with a real glyph.
 """
 
+import dataclasses
+import json
 import struct
 import sys
 import warnings
@@ -18,7 +20,9 @@ from matplotlib import figure as mpl_figure
 from matplotlib import font_manager
 from matplotlib import ft2font
 
+from keras_attn import metrics
 from keras_attn import viz
+from tests.testing import browser
 
 SOURCE = ["i", "ate", "rice", "."]
 TARGET = ["나는", "밥을", "먹었다", "."]
@@ -300,3 +304,157 @@ def test_accuracy_vs_length_plot_rejects_bad_input():
         viz.accuracy_vs_length_plot({"a": [(1, 0.5, 3)]})
     with pytest.raises(ValueError, match=r"`results\[0\]` lacks the keys \['length'\]"):
         viz.accuracy_vs_length_plot([{"model": "a", "value": 0.5}])
+
+
+# The attention explorer page ----------------------------------------------------------------
+
+KO = ["나는", "밥을", "먹었다", "[END]"]
+EN = ["i", "ate", "rice", "[END]"]
+READ = ["[START]", "i", "ate", "rice"]
+
+
+def transformer_like_maps(layers=2, heads=2):
+    """Every map a 2-layer, 2-head Transformer has, each head's weights different."""
+    maps = []
+    axes = {"cross": (EN, KO), "encoder_self": (KO, KO), "decoder_self": (READ, READ)}
+    for kind_index, (kind, (rows, columns)) in enumerate(axes.items()):
+        for layer in range(layers):
+            per_head = [attention(len(rows), len(columns), seed=100 * kind_index + 10 * layer + head)
+                        for head in range(heads)]
+            if kind == "decoder_self":
+                per_head = [np.tril(w) / np.tril(w).sum(-1, keepdims=True) for w in per_head]
+            maps.append(viz.AttentionMap(kind, np.mean(per_head, axis=0), rows, columns, layer))
+            maps += [viz.AttentionMap(kind, w, rows, columns, layer, head) for head, w in enumerate(per_head)]
+    return maps
+
+
+def explored_pages():
+    """A Transformer-like page of two sentences and an RNN page with gold links and beams."""
+    transformer = [
+        viz.ExploredTranslation("나는 밥을 먹었다", "i ate rice", -0.42, transformer_like_maps()),
+        viz.ExploredTranslation("밥을 먹었다", "ate rice", -0.3,
+                                [viz.AttentionMap("cross", attention(3, 3, 7), EN[1:], KO[1:], 0)]),
+    ]
+    step = np.array([[0.9, 0.05, 0.03, 0.02], [0.1, 0.1, 0.75, 0.05], [0.05, 0.8, 0.1, 0.05],
+                     [0.1, 0.1, 0.1, 0.7]])
+    rnn = [viz.ExploredTranslation("나는 밥을 먹었다", "i ate rice", -0.12, [viz.AttentionMap("alignment", step, EN, KO)],
+                                   reference="i ate rice", gold_alignment=((0, 0), (1, 2), (2, 1)),
+                                   beams=(("i ate rice", -0.1), ("i ate the rice", -0.9)))]
+    return transformer, rnn
+
+
+def test_explorer_page_is_self_contained_and_holds_its_data(tmp_path):
+    transformer, rnn = explored_pages()
+    path = tmp_path / "page.html"
+    page = viz.explorer_html(transformer, path, title="a <b>title</b>")
+    assert path.read_text(encoding="utf-8") == page
+    assert "http://" not in page and "https://" not in page and "//cdn" not in page
+    assert "a &lt;b&gt;title&lt;/b&gt;" in page and "<b>title" not in page
+    assert 'src="data:' not in page.replace('src = "data:', "")  # the only pictures are inline data URIs
+    data = json.loads(page.split('id="explorer-data">')[1].split("</script>")[0])
+    assert [t["source"] for t in data["translations"]] == ["나는 밥을 먹었다", "밥을 먹었다"]
+    assert len(data["translations"][0]["maps"]) == 3 * 2 * 3
+    assert data["translations"][0]["picture"].startswith("data:image/png;base64,")
+    first = data["translations"][0]["maps"][0]
+    np.testing.assert_allclose(first["weights"], transformer[0].maps[0].weights, atol=1e-5)
+    # Text that would close the script element is escaped in the inline JSON.
+    hostile = viz.ExploredTranslation("</script><script>alert(1)</script>", "x", 0.0,
+                                      [viz.AttentionMap("alignment", np.ones((1, 1)), ["</script>"], ["x"])])
+    assert "</script><script>alert" not in viz.explorer_html([hostile], pictures=False)
+
+
+def test_explorer_scores_the_gold_alignment_with_the_corpus_aer():
+    _, rnn = explored_pages()
+    page = viz.explorer_html(rnn, pictures=False)
+    data = json.loads(page.split('id="explorer-data">')[1].split("</script>")[0])
+    shown = data["translations"][0]["maps"][0]
+    assert shown["gold"] == [[0, 0], [1, 2], [2, 1]]
+    # The argmax links of the step map, (0,0) (1,2) (2,1), are the gold ones: AER 0.
+    assert shown["aer"] == pytest.approx(metrics.alignment_error_rate([{(0, 0), (1, 2), (2, 1)}], [rnn[0].gold_alignment]))
+    assert shown["aer"] == 0.0
+    wrong = dataclasses.replace(rnn[0], gold_alignment=((0, 1), (1, 2), (2, 1)))
+    data = json.loads(viz.explorer_html([wrong], pictures=False).split('id="explorer-data">')[1].split("</script>")[0])
+    assert data["translations"][0]["maps"][0]["aer"] == pytest.approx(1 - 4 / 6)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ([], "no translation"),
+    (["not a translation"], "must be an ExploredTranslation"),
+    ([viz.ExploredTranslation("a", "b", 0.0, [])], "no attention map"),
+    ([viz.ExploredTranslation("a", "b", 0.0, [viz.AttentionMap("heads", np.ones((1, 1)), ["b"], ["a"])])],
+     "unknown map kind"),
+    ([viz.ExploredTranslation("a", "b", 0.0, [viz.AttentionMap("cross", np.ones((2, 1)), ["b"], ["a"])])],
+     "has 1 tokens"),
+    ([viz.ExploredTranslation("a", "b", 0.0, [viz.AttentionMap("cross", np.ones((1, 1)), ["b"], ["a"])],
+                              gold_alignment=((0, 3),))], "outside"),
+])
+def test_explorer_refuses_what_it_cannot_draw(bad, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        viz.explorer_html(bad, pictures=False)
+
+
+def page_file(tmp_path, translations, name):
+    path = tmp_path / name
+    viz.explorer_html(translations, path)
+    return "file://" + str(path)
+
+
+def test_explorer_page_in_a_real_browser(tmp_path):
+    transformer, rnn = explored_pages()
+    url = page_file(tmp_path, transformer, "transformer.html")
+    with browser.headless_chromium(browser.DESKTOP) as driver:
+        driver.get(url)
+        assert browser.console_errors(driver) == []
+        queries = driver.find_elements("css selector", "#query-tokens .token")
+        assert [q.text for q in queries] == EN
+        assert len(driver.find_elements("css selector", "#key-tokens .token")) == len(KO)
+        # The page opens on the last layer's cross-attention, mean of heads.
+        shown = next(m for m in transformer[0].maps if m.kind == "cross" and m.layer == 1 and m.head is None)
+        for row in (2, 0, 3):
+            browser.hover(driver, driver.find_elements("css selector", "#query-tokens .token")[row])
+            keys = driver.find_elements("css selector", "#key-tokens .token")
+            np.testing.assert_allclose(browser.weights_of(keys), shown.weights[row], atol=1e-5)
+        # The selectors switch maps: encoder self-attention, layer 1, head 2.
+        browser.select_value(driver, "kind", "encoder_self")
+        browser.select_value(driver, "layer", 0)
+        browser.select_value(driver, "head", 1)
+        wanted = next(m for m in transformer[0].maps if m.kind == "encoder_self" and m.layer == 0 and m.head == 1)
+        cells = driver.find_elements("css selector", "#heatmap tbody tr td")
+        np.testing.assert_allclose(np.reshape(browser.weights_of(cells), wanted.weights.shape), wanted.weights,
+                                   atol=1e-5)
+        assert [q.text for q in driver.find_elements("css selector", "#query-tokens .token")] == KO
+        # The keyboard moves through the tokens.
+        first = driver.find_elements("css selector", "#query-tokens .token")[0]
+        first.send_keys(browser.ARROW_RIGHT)
+        assert driver.switch_to.active_element.get_attribute("data-row") == "1"
+        keys = driver.find_elements("css selector", "#key-tokens .token")
+        np.testing.assert_allclose(browser.weights_of(keys), wanted.weights[1], atol=1e-5)
+        # The second sentence has one map, so the layer and head choices hide.
+        browser.select_value(driver, "sentence", 1)
+        assert driver.find_element("id", "translation-text").text == "ate rice"
+        assert not driver.find_element("id", "head-control").is_displayed()
+        driver.save_screenshot(str(tmp_path / "desktop.png"))
+        assert browser.console_errors(driver) == []
+
+
+def test_explorer_page_with_gold_and_beams_at_phone_width(tmp_path):
+    _, rnn = explored_pages()
+    with browser.headless_chromium(browser.PHONE) as driver:
+        driver.get(page_file(tmp_path, rnn, "rnn.html"))
+        assert browser.console_errors(driver) == []
+        assert not driver.find_element("id", "sentence-control").is_displayed()
+        assert not driver.find_element("id", "layer-control").is_displayed()
+        gold_cells = driver.find_elements("css selector", "#heatmap td.gold-link")
+        assert sorted((int(c.find_element("xpath", "..").get_attribute("data-row")), int(c.get_attribute("data-column")))
+                      for c in gold_cells) == [(0, 0), (1, 2), (2, 1)]
+        assert "0.000" in driver.find_element("id", "aer-text").text
+        assert [b.text for b in driver.find_elements("css selector", "#beams li")] == [
+            "i ate rice (score -0.100)", "i ate the rice (score -0.900)"]
+        # Tapping a token works as hovering does.
+        driver.find_elements("css selector", "#query-tokens .token")[1].click()
+        keys = driver.find_elements("css selector", "#key-tokens .token")
+        np.testing.assert_allclose(browser.weights_of(keys), rnn[0].maps[0].weights[1], atol=1e-5)
+        # Nothing but the heatmap's own box scrolls sideways at phone width.
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= browser.PHONE[0]
+        driver.save_screenshot(str(tmp_path / "phone.png"))
+        assert (tmp_path / "phone.png").stat().st_size > 10_000

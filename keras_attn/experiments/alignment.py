@@ -5,13 +5,14 @@ import numpy as np
 from keras_attn import data
 from keras_attn import decoding
 from keras_attn import evaluation
+from keras_attn.data.corpora import ko_en
 from keras_attn.experiments.arms import ARMS
 from keras_attn.experiments.arms import build_matched
 from keras_attn.experiments.arms import get_arm
 from keras_attn.experiments.arms import train_model
 from keras_attn.experiments.arms import word_tokenizers
 
-SEED_SENTENCE = ("나는 밥을 먹었다", "i ate rice")
+SEED_SENTENCE = (ko_en.SEED_EXAMPLE.source, ko_en.SEED_EXAMPLE.target)
 
 
 def ko_en_alignment_study(

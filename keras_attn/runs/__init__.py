@@ -8,7 +8,7 @@
   adapter over Keras' internals.
 - `evaluate` (evaluator), `load_translator` / `load_decoder` / `translate` /
   `attention` / `plot_attention`
-  (translation), `Corpus` / `load_corpus` (corpus: where the train, validation
+  (translation), `explore` (explorer: the attention explorer page), `Corpus` / `load_corpus` (corpus: where the train, validation
   and test pairs come from).
 - `quickstart`: the two-model tour of the README.
 """
@@ -19,6 +19,7 @@ from keras_attn.runs.corpus import check_not_empty
 from keras_attn.runs.corpus import load_corpus
 from keras_attn.runs.errors import RunError
 from keras_attn.runs.evaluator import evaluate
+from keras_attn.runs.explorer import explore
 from keras_attn.runs.quickstart import QUICKSTART_MODELS
 from keras_attn.runs.quickstart import QUICKSTART_SAMPLES
 from keras_attn.runs.quickstart import QUICKSTART_SMOKE

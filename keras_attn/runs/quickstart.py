@@ -5,6 +5,7 @@ import time
 
 from keras_attn import export
 from keras_attn.runs.evaluator import evaluate
+from keras_attn.runs.explorer import explore
 from keras_attn.runs.trainer import train
 from keras_attn.runs.translation import plot_attention
 
@@ -24,11 +25,11 @@ def quickstart(output_dir="runs/quickstart", saved_models_dir="saved_models", mo
 
     For each model: trains it (`train`), prints its BLEU / exact match / AER on
     500 held-out sentences and sample translations, writes the attention heatmap
-    of "나는 밥을 먹었다", and exports a SavedModel to `saved_models_dir/<name>/<version>`.
+    of "나는 밥을 먹었다" and the attention explorer page of the samples, and exports a SavedModel to `saved_models_dir/<name>/<version>`.
     `smoke=True` trains on `QUICKSTART_SMOKE`'s toy budget (for tests).
 
     Returns:
-        `{name: {"run_dir", "saved_model", "heatmap", "scores", "samples", "seconds"}}`.
+        `{name: {"run_dir", "saved_model", "heatmap", "explorer", "scores", "samples", "seconds"}}`.
     """
     results = {}
     for name in models_to_train or QUICKSTART_MODELS:
@@ -51,9 +52,11 @@ def quickstart_model(name, output_dir, saved_models_dir, smoke=False, verbose=1)
     samples = dict(zip(QUICKSTART_SAMPLES, translator.translate(list(QUICKSTART_SAMPLES))))
     heatmap = os.path.join(run_dir, "attention_나는_밥을_먹었다.png")
     plot_attention(run_dir, QUICKSTART_SAMPLES[0], heatmap)
+    explorer_page = os.path.join(run_dir, "explorer.html")
+    explore(run_dir, list(QUICKSTART_SAMPLES), explorer_page, title=f"{name}: attention explorer")
     saved_model = export.export(translator, saved_models_dir, name)
-    return dict(run_dir=run_dir, saved_model=saved_model, heatmap=heatmap, scores=scores, samples=samples,
-                seconds=round(time.perf_counter() - start, 1))
+    return dict(run_dir=run_dir, saved_model=saved_model, heatmap=heatmap, explorer=explorer_page, scores=scores,
+                samples=samples, seconds=round(time.perf_counter() - start, 1))
 
 
 def report_model(name, result, print_fn=print):
@@ -68,6 +71,7 @@ def report_outputs(results, print_fn=print):
     print_fn("\nWritten:")
     for name, result in results.items():
         print_fn(f"  {name}: run {result['run_dir']}, heatmap {result['heatmap']}, SavedModel {result['saved_model']}")
+        print_fn(f"    attention explorer (open it in a browser): {result['explorer']}")
     print_fn("\nServe them with TensorFlow Serving (see docs/serving.md):")
     for name, result in results.items():
         print_fn("  " + serving_command(os.path.dirname(result["saved_model"]), name))

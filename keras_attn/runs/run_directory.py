@@ -17,6 +17,7 @@ import os
 
 import tensorflow as tf
 
+from keras_attn import files
 from keras_attn import tokenizers
 from keras_attn.runs.errors import RunError
 
@@ -85,11 +86,7 @@ class RunDirectory:
 
     def write_record(self, record):
         """Writes `run.json` atomically: a crash leaves the old file or the new one."""
-        temporary = f"{self.record_path}.tmp"
-        with open(temporary, "w", encoding="utf-8") as file:
-            json.dump(record, file, indent=2, ensure_ascii=False)
-            file.write("\n")
-        os.replace(temporary, self.record_path)
+        files.write_text(self.record_path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
 
     # Starting or resuming ----------------------------------------------------------
     def check_writable(self):

@@ -15,6 +15,9 @@ def test_quickstart_smoke_leaves_servable_saved_models(tmp_path, capsys):
     paths = [result["saved_model"] for result in results.values()]
     for result in results.values():
         assert os.path.getsize(result["heatmap"]) > 1000
+        assert os.path.dirname(result["explorer"]) == os.path.dirname(result["heatmap"])
+        assert "explorer-data" in open(result["explorer"], encoding="utf-8").read()
+        assert f"attention explorer (open it in a browser): {result['explorer']}" in out
     fresh = run_fresh_process(paths, [["나는 밥을 먹었다", ""]], str(tmp_path))
     for result, path in zip(results.values(), paths):
         assert fresh["outputs"][path][0]["translation"]["value"] == [result["samples"]["나는 밥을 먹었다"], ""]

@@ -11,6 +11,7 @@
 - `doctests`: a package's docstring examples, one test case per module.
 """
 
+from tests.testing import browser
 from tests.testing import doctests
 from tests.testing import properties
 from tests.testing import reference

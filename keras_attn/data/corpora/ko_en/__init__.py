@@ -9,6 +9,7 @@
 """
 
 from keras_attn.data.corpora.ko_en.grammar import Clause
+from keras_attn.data.corpora.ko_en.grammar import SEED_EXAMPLE
 from keras_attn.data.corpora.ko_en.grammar import KoEnTask
 from keras_attn.data.corpora.ko_en.grammar import Sentence
 from keras_attn.data.corpora.ko_en.grammar import realize

@@ -759,3 +759,8 @@ class KoEnTask(Task):
             if adjectives and rng.random() < 0.25:
                 fields["object_adjective"] = rng.choice(adjectives).lemma
         return fields
+
+
+# The running example of the README, the quickstart and the docs, realised by the grammar
+# (so its gold alignment is the grammar's own): 나는 밥을 먹었다 → i ate rice.
+SEED_EXAMPLE = realize(Sentence([Clause("나", "먹다", object="밥", tense="past")]))
