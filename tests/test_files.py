@@ -14,6 +14,13 @@ def test_write_text_replaces_the_file_whole_and_leaves_no_temporary(tmp_path):
     files.write_text(path, "새 내용")
     assert path.read_text(encoding="utf-8") == "새 내용"
     assert os.listdir(path.parent) == ["page.html"]
+    # The mode `open` gives (not mkstemp's private 0600), and a file's own mode is kept.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)
+    files.write_text(path, "again")
+    assert path.stat().st_mode & 0o777 == 0o640
 
 
 def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):

@@ -106,7 +106,7 @@
     byId("score-text").textContent = `log-probability ${item.score.toFixed(3)}`;
     const reference = byId("reference-text");
     reference.hidden = !item.reference && !item.gold_note;
-    reference.textContent = item.gold_note || (item.reference ? `reference: ${item.reference}` : "");
+    reference.textContent = "· " + (item.gold_note || `reference: ${item.reference}`);
   }
 
   function renderQueryTokens(map) {

@@ -22,6 +22,20 @@ def causal_mask(query_length, key_length):
     return key_positions <= query_positions + (key_length - query_length)
 
 
+def kernel_causal(mask, use_causal_mask, query_length, key_length):
+    """`(mask, is_causal)` to hand a fused kernel (`keras.ops.dot_product_attention`).
+
+    The kernel's `is_causal` aligns top-left, which is `causal_mask`'s bottom-right
+    alignment when `Tq == Tk`: then, with no other mask, the kernel masks by itself
+    (cheaper than a mask tensor). Otherwise the causal mask joins `mask`.
+    """
+    if not use_causal_mask:
+        return mask, False
+    if mask is None and isinstance(query_length, int) and query_length == key_length:
+        return None, True
+    return merge_masks(mask, causal_mask(query_length, key_length)), False
+
+
 def merge_masks(*masks):
     """Logical AND of the masks that are not `None` (numpy broadcasting)."""
     merged = None

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_attn.layers import checks
 from keras_attn.layers.initializers import clone_initializer
+from keras_attn.layers.masking import kernel_causal
 from keras_attn.layers.masking import merge_masks
 from keras_attn.layers.masking import sequence_mask_to_rows_and_columns
 from keras_attn.layers.scaled_dot_product import ScaledDotProductAttention
@@ -143,6 +144,25 @@ class MultiHeadAttention(keras.layers.Layer):
         projected = ops.einsum("btd,dhk->bhtk", inputs, kernel)
         return projected if bias is None else projected + ops.expand_dims(bias, 1)
 
+    @staticmethod
+    def _heads_last(inputs, kernel, bias):
+        # `[B, T, H, d]`: the fused kernel's layout, so no transpose on the way in.
+        projected = ops.einsum("btd,dhk->bthk", inputs, kernel)
+        return projected if bias is None else projected + bias
+
+    def attend_fused(self, query, key, value, mask, use_causal_mask):
+        """The output without weights, heads kept in the fused kernel's `[B, T, H, d]`
+        layout from the projections to W^O; a plain causal mask is the kernel's flag."""
+        mask, is_causal = kernel_causal(mask, use_causal_mask, ops.shape(query)[1], ops.shape(key)[1])
+        heads = self.attention.attend_heads_last(
+            self._heads_last(query, self.query_kernel, self.query_bias),
+            self._heads_last(key, self.key_kernel, self.key_bias),
+            self._heads_last(value, self.value_kernel, self.value_bias),
+            mask, is_causal,
+        )
+        output = ops.einsum("bthv,hvo->bto", heads, self.output_kernel)
+        return output if self.output_bias is None else output + self.output_bias
+
     def call(
         self,
         query,
@@ -162,6 +182,8 @@ class MultiHeadAttention(keras.layers.Layer):
             self.heads_mask(attention_mask, ops.shape(query)[1], ops.shape(key)[1]),
             None if padding is None else ops.expand_dims(padding, 1),  # one mask for every head
         )
+        if not return_attention_scores and self.attention.fuses(training, self.key_dim, self.value_dim):
+            return self.attend_fused(query, key, value, mask, use_causal_mask)
         attended = self.attention(
             self.project_query(query),
             self.project_key(key),

@@ -7,6 +7,7 @@ from keras import ops
 from keras_attn.layers import checks
 from keras_attn.layers.masking import causal_mask
 from keras_attn.layers.masking import softmax_over_keys
+from keras_attn.layers.masking import kernel_causal
 from keras_attn.layers.masking import merge_masks
 from keras_attn.layers.masking import sequence_mask_to_rows_and_columns
 
@@ -87,49 +88,68 @@ class ScaledDotProductAttention(keras.layers.Layer):
         key_mask=None,
         value_mask=None,
     ):
-        mask = merge_masks(
-            mask,
-            sequence_mask_to_rows_and_columns(query_mask, merge_masks(key_mask, value_mask)),
-            self._causal_mask(query, key) if use_causal_mask else None,
-        )
-        if not return_attention_scores and self.can_fuse(query, training):
-            return self.attend_fused(query, key, value, mask)
+        mask = merge_masks(mask, sequence_mask_to_rows_and_columns(query_mask, merge_masks(key_mask, value_mask)))
+        if not return_attention_scores and self.can_fuse(query, training, value.shape[-1]):
+            mask, is_causal = kernel_causal(mask, use_causal_mask, ops.shape(query)[-2], ops.shape(key)[-2])
+            return self.attend_fused(query, key, value, mask, is_causal)
+        if use_causal_mask:
+            mask = merge_masks(mask, self._causal_mask(query, key))
         output, weights = self.attend(query, key, value, mask, training)
         if return_attention_scores:
             return output, weights
         return output
 
-    def can_fuse(self, query, training=None):
+    def can_fuse(self, query, training=None, value_depth=None):
         """Whether a call without weights takes `attend_fused` (`FUSED_BACKENDS`).
 
-        The backend's kernel has no dropout and takes exactly `[B, H, T, d]` inputs.
+        The backend's kernel has no dropout and takes exactly `[B, H, T, d]` inputs
+        (`fuses` says the rest).
         """
-        return (
-            FUSED_BACKENDS.get(keras.backend.backend(), False)
-            and len(query.shape) == 4
-            and (self.dropout == 0.0 or not training)
-        )
+        return len(query.shape) == 4 and self.fuses(training, query.shape[-1], value_depth)
 
-    def attend_fused(self, query, key, value, mask=None):
+    def fuses(self, training=None, key_depth=None, value_depth=None):
+        """Whether this backend's fused kernel can compute the attention (no weights).
+
+        It has no dropout, and jax's kernel takes values of the keys' depth only.
+        """
+        backend = keras.backend.backend()
+        if not FUSED_BACKENDS.get(backend, False) or (self.dropout > 0.0 and training):
+            return False
+        return backend != "jax" or value_depth is None or value_depth == key_depth
+
+    def attend_fused(self, query, key, value, mask=None, is_causal=False):
         """The output of `attend` through `keras.ops.dot_product_attention`, without weights.
 
-        On backends with a fused kernel (torch's `scaled_dot_product_attention`)
-        the `[Tq, Tk]` weights are never stored. Inputs are `[B, H, T, d]`.
+        On backends with a fused kernel (torch's `scaled_dot_product_attention`,
+        cuDNN's through jax) the `[Tq, Tk]` weights are never stored. Inputs are
+        `[B, H, T, d]`; `attend_heads_last` takes the kernel's own layout.
         """
         heads_second = lambda x: ops.swapaxes(x, 1, 2)  # [B, H, T, d] <-> [B, T, H, d]
+        output = self.attend_heads_last(heads_second(query), heads_second(key), heads_second(value), mask, is_causal)
+        return heads_second(output)
+
+    def attend_heads_last(self, query, key, value, mask=None, is_causal=False):
+        """`attend_fused` on `[B, T, H, d]` inputs and output, the layout the kernel takes.
+
+        Args:
+            query, key, value: `[B, Tq, H, d]`, `[B, Tk, H, d]`, `[B, Tk, H, dv]`.
+            mask: boolean, broadcastable to `[B, H, Tq, Tk]`, or `None`.
+            is_causal: let the kernel mask causally (top-left: query i sees keys
+                j <= i), which equals the bottom-right `causal_mask` when Tq == Tk.
+                Cheaper than the same mask as a tensor.
+        """
         has_keys = None
         if mask is not None:
-            mask = ops.broadcast_to(mask, (*ops.shape(query)[:-1], ops.shape(key)[-2]))
+            batch, query_steps, heads = ops.shape(query)[:3]
+            mask = ops.broadcast_to(mask, (batch, heads, query_steps, ops.shape(key)[1]))
             # A query with no key to attend must output zeros (as `attend` does); let it
             # attend everything inside the kernel, where a fully masked row gives NaN
             # on some backends, and zero it afterwards.
             has_keys = ops.any(mask, axis=-1, keepdims=True)
             mask = ops.logical_or(mask, ops.logical_not(has_keys))
-        output = heads_second(
-            ops.dot_product_attention(heads_second(query), heads_second(key), heads_second(value), mask=mask)
-        )
+        output = ops.dot_product_attention(query, key, value, mask=mask, is_causal=is_causal)
         if has_keys is not None:
-            output = ops.where(has_keys, output, ops.zeros_like(output))
+            output = ops.where(ops.swapaxes(has_keys, 1, 2), output, ops.zeros_like(output))
         return output
 
     def attend(self, query, key, value, mask=None, training=None):

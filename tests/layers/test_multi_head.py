@@ -292,3 +292,68 @@ def test_keras_own_multi_head_attention_tests(tmp_path):
     allowed = tuple(prefix for prefixes in NOT_CLAIMED.values() for prefix in prefixes)
     assert not [name for name in failed if not name.startswith(allowed)], done.stdout[-3000:]
     assert all(any(name.startswith(test) for name in passed) for test in MUST_PASS), sorted(passed)
+
+
+# The fused path (issue 18): the kernel's own [B, T, H, d] layout and its causal flag. ------------
+
+@pytest.mark.parametrize("value_dim", [None, 6])
+@pytest.mark.parametrize("masks", ["none", "causal", "mask", "causal+mask", "cross causal"])
+def test_the_fused_output_equals_the_explicit_one(masks, value_dim):
+    """Without weights the layer may run the backend's fused kernel; with them, the explicit
+    softmax path. Both give one answer, for every mask the layer takes."""
+    rng = np.random.default_rng(3)
+    query, value = _inputs(rng, tq=5, tv=5 if masks != "cross causal" else 7, dv=8)
+    layer = MultiHeadAttention(num_heads=2, key_dim=4, value_dim=value_dim)
+    kwargs = {"use_causal_mask": "causal" in masks}
+    if "mask" in masks:
+        kwargs["attention_mask"] = rng.random((2, 5, 5)) > 0.3
+    fused = _numpy(layer(query, value, **kwargs))
+    explicit, _ = layer(query, value, return_attention_scores=True, **kwargs)
+    np.testing.assert_allclose(fused, _numpy(explicit), atol=2e-6)
+
+
+def test_a_plain_causal_mask_reaches_the_kernel_as_its_flag(monkeypatch):
+    """Tq == Tk, nothing else masked: `is_causal=True` and no mask tensor. A cache offset
+    (Tq != Tk) or another mask keeps the explicit bottom-right mask."""
+    from keras_attn.layers import scaled_dot_product
+
+    if not scaled_dot_product.FUSED_BACKENDS[keras.backend.backend()]:
+        pytest.skip(f"{keras.backend.backend()} has no fused kernel here (the explicit path is its fast one)")
+    calls = []
+    kernel = keras.ops.dot_product_attention
+
+    def spy(*args, **kwargs):
+        calls.append((kwargs.get("mask") is None, kwargs.get("is_causal")))
+        return kernel(*args, **kwargs)
+
+    monkeypatch.setattr(keras.ops, "dot_product_attention", spy)
+    x = np.random.default_rng(0).normal(size=(2, 5, 8)).astype("float32")
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    layer(x, x, use_causal_mask=True)
+    layer(x, x[:, :3], use_causal_mask=True)
+    layer(x, x, use_causal_mask=True, query_mask=np.array([[1, 1, 1, 1, 0]] * 2, bool))
+    assert calls == [(True, True), (False, False), (False, False)]
+
+
+def test_the_jax_graph_holds_no_more_transposes_and_copies_than_keras():
+    """The compiled forward graph (`jax.jit(...).lower(...).compile()`) of ours against
+    keras' layer at B2 T16 D32, causal and not."""
+    if keras.backend.backend() != "jax":
+        pytest.skip("reads jax's compiled graph; runs under KERAS_BACKEND=jax (as CI does)")
+    import re
+
+    import jax
+
+    x = np.random.default_rng(0).normal(size=(2, 16, 32)).astype("float32")
+
+    def op_counts(layer, causal):
+        layer(x, x)
+        weights = [v.value for v in layer.trainable_variables]
+        function = jax.jit(lambda w, x: layer.stateless_call(w, [], x, x, use_causal_mask=causal)[0])
+        ops = re.findall(r"= \S+ (\w+)\(", function.lower(weights, x).compile().as_text())
+        return {name: ops.count(name) for name in ("transpose", "copy")}
+
+    for causal in (False, True):
+        ours = op_counts(MultiHeadAttention(4, 8), causal)
+        theirs = op_counts(keras.layers.MultiHeadAttention(4, 8), causal)
+        assert ours["transpose"] <= theirs["transpose"] and ours["copy"] <= theirs["copy"], (causal, ours, theirs)

@@ -1,6 +1,7 @@
 """keras_attn.runs.explorer: the explorer page's data from runs, saved translators and
 SavedModels, checked against the translator's own outputs."""
 
+import json
 import os
 
 import numpy as np
@@ -111,3 +112,25 @@ def test_a_run_page_loads_in_a_browser_with_its_tokens(saved, tmp_path):
         tokens = driver.find_elements("css selector", "#query-tokens .token")
         assert [t.text for t in tokens] == shown[0].maps[0].row_tokens
         assert len(driver.find_elements("css selector", "#key-tokens .token")) == len(shown[0].maps[0].column_tokens)
+
+
+@pytest.mark.parametrize("name, kinds", [("transformer", {"cross", "encoder_self", "decoder_self"}),
+                                         ("bahdanau", {"alignment"})])
+def test_the_committed_pages_load_offline_with_their_data(name, kinds):
+    """docs/explorer/*.html (made from the quickstart's models): nothing to fetch, no console
+    error, the seed sentence's tokens, gold links and AER 0 where the translation is the reference."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "explorer", f"{name}.html")
+    page = open(path, encoding="utf-8").read()
+    assert "http://" not in page and "https://" not in page
+    data = json.loads(page.split('id="explorer-data">')[1].split("</script>")[0])
+    seed = data["translations"][0]
+    assert seed["source"] == "나는 밥을 먹었다" and seed["translation"] == "i ate rice"
+    assert {m["kind"] for m in seed["maps"]} == kinds
+    # The map the page opens on (the last layer's mean, or the step map) matches the gold links.
+    opening = [m for m in seed["maps"] if m["gold"] and m["head"] is None][-1]
+    assert opening["aer"] == 0.0 and opening["gold"] == [[0, 0], [1, 2], [2, 1]]
+    with browser.headless_chromium(browser.PHONE) as driver:
+        driver.get("file://" + os.path.abspath(path))
+        assert browser.console_errors(driver) == []
+        assert [t.text for t in driver.find_elements("css selector", "#query-tokens .token")] == [
+            "i", "ate", "rice", "[END]"]
