@@ -232,6 +232,8 @@ def build_parser(train_defaults=None):
     quick.add_argument("--saved-models", default="saved_models",
                        help="base folder of the SavedModels (default: %(default)s)")
     quick.add_argument("--smoke", action="store_true", help="a toy training budget, to check the set-up quickly")
+    quick.add_argument("--processes", type=_positive_int,
+                       help="trainings at once, each in its own process (default: one per model, up to the cores)")
 
     _add_train_command(commands, train_defaults)
     _add_run_commands(commands)
@@ -340,7 +342,7 @@ def _require_dir(path, what):
 
 
 def _quickstart(args, runs):
-    runs.quickstart(args.output_dir, args.saved_models, smoke=args.smoke)
+    runs.quickstart(args.output_dir, args.saved_models, smoke=args.smoke, processes=args.processes)
 
 
 def _train(args, runs):

@@ -8,8 +8,12 @@ weights identical. What a translation run needs on top of that is here:
 - `make_strategy`: the strategies `keras-attn train --strategy` offers.
 - `shard_by_example`: how workers split in-memory data.
 - `is_chief` / `worker_directory`: which process writes the run directory.
+- `map_in_processes` / `limit_threads`: independent jobs (trainings) in parallel
+  processes on one machine, each with its share of the cores.
 """
 
+import concurrent.futures
+import multiprocessing
 import os
 
 import tensorflow as tf
@@ -98,3 +102,42 @@ class _MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
             return super(_MultiWorkerMirroredStrategy, self).reduce(reduce_op, per_replica, None if scalar else axis)
 
         return tf.nest.map_structure(reduce_one, value)
+
+
+def limit_threads(threads):
+    """Caps TensorFlow's thread pools in this process (a worker's share of the cores)."""
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def map_in_processes(function, jobs, processes, finished=None):
+    """`function(*job)` for every job, in `processes` spawned processes.
+
+    Small models use two cores poorly: two trainings side by side, one thread each,
+    finish sooner than one after the other with two threads each. Each process gets
+    `cpu_count // processes` threads. `function` must be picklable (a module-level
+    function or a `functools.partial` of one); TensorFlow does not survive a fork, so
+    the processes are spawned.
+
+    Args:
+        function: called as `function(*job)` in a worker process.
+        jobs: tuples of arguments.
+        processes: how many worker processes (at most one per job).
+        finished: called as `finished(job, result)` in this process as each job ends.
+
+    Returns:
+        `{job: result}`.
+    """
+    jobs = list(jobs)
+    workers = max(1, min(processes, len(jobs)))
+    results = {}
+    with concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=limit_threads, initargs=(max(1, (os.cpu_count() or 1) // workers),),
+    ) as pool:
+        futures = {pool.submit(function, *job): job for job in jobs}
+        for future in concurrent.futures.as_completed(futures):
+            results[futures[future]] = future.result()
+            if finished:
+                finished(futures[future], results[futures[future]])
+    return results

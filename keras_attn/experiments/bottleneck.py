@@ -8,16 +8,12 @@ and scores held-out sentences grouped by length. It reads as its steps:
 `score_arm`) → the rows, in task then arm order.
 """
 
-import concurrent.futures
 import functools
-import multiprocessing
-import os
 import sys
 import time
 
-import tensorflow as tf
-
 from keras_attn import data
+from keras_attn import distribute
 from keras_attn import evaluation
 from keras_attn.experiments.arms import ARMS
 from keras_attn.experiments.arms import build_matched
@@ -136,14 +132,7 @@ def run_jobs(jobs, settings, processes=1, progress=None):
         for job in jobs:
             finished(job, run_arm(*job, **settings))
         return results
-    workers = min(processes, len(jobs))
-    with concurrent.futures.ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"),  # TensorFlow does not survive a fork
-        initializer=limit_threads, initargs=(max(1, (os.cpu_count() or 1) // workers),),
-    ) as pool:
-        futures = {pool.submit(functools.partial(run_arm, **settings), *job): job for job in jobs}
-        for future in concurrent.futures.as_completed(futures):
-            finished(futures[future], future.result())
+    distribute.map_in_processes(functools.partial(run_arm, **settings), jobs, processes, finished)
     return results
 
 
@@ -241,9 +230,3 @@ def length_groups(task, reverse_lengths, ko_en_bins):
         groups = [(f"{lo}-{hi}", (lo + hi) / 2, dict(min_length=lo, max_length=hi)) for lo, hi in ko_en_bins]
         return groups, dict(min_length=ko_en_bins[0][0], max_length=ko_en_bins[-1][1])
     raise ValueError(f"bottleneck_experiment: unknown task {task!r}; expected one of {TASKS}.")
-
-
-def limit_threads(threads):
-    """Caps TensorFlow's thread pools in a worker process (its share of the cores)."""
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)

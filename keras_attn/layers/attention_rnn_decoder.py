@@ -5,7 +5,7 @@ depends only on keras' RNN cells and an attention mechanism layer.
 
 Keras 3's `keras.layers.RNN` no longer hands a cell extra per-sequence tensors
 ("constants"), and an attention decoder needs the encoder states at every step. So
-this layer runs the time loop itself, with `keras.ops.while_loop` over preallocated
+this layer runs the time loop itself (a `keras.ops` loop) over preallocated
 time-major buffers, and exposes the single `step` it loops over: training (teacher
 forcing) and step-by-step decoding run the same code.
 """
@@ -209,19 +209,27 @@ class AttentionDecoder(keras.layers.Layer):
         outputs = ops.zeros((steps, batch, self.output_dim), self.compute_dtype)
         attention = ops.zeros((steps, batch, source_length), self.compute_dtype)
 
-        def body(t, carry, outputs, attention):
+        def body(t, loop):
+            carry, outputs, attention = loop
             output, carry, weights = self.step(time_major[t], carry, training=training)
             # scatter_update is a core op with a gradient on every backend (keras'
             # slice_update lowers to an XLA-only op on TensorFlow).
             index = ops.reshape(t, (1, 1))
             outputs = ops.scatter_update(outputs, index, ops.expand_dims(output, 0))
             attention = ops.scatter_update(attention, index, ops.expand_dims(ops.cast(weights, attention.dtype), 0))
-            return t + 1, carry, outputs, attention
+            return carry, outputs, attention
 
-        _, _, outputs, attention = ops.while_loop(
-            lambda t, *_: t < steps, body, (ops.convert_to_tensor(0, "int32"), carry, outputs, attention),
-            maximum_iterations=steps,
-        )
+        loop = (carry, outputs, attention)
+        if keras.backend.backend() == "jax":
+            # jax differentiates a counted loop (a scan: the length is static under `jit`),
+            # not a `while_loop`.
+            _, outputs, attention = ops.fori_loop(0, steps, body, loop)
+        else:
+            # TensorFlow's XLA needs the loop's bound (`maximum_iterations`) for its buffers.
+            _, (_, outputs, attention) = ops.while_loop(
+                lambda t, _: t < steps, lambda t, loop: (t + 1, body(t, loop)),
+                (ops.convert_to_tensor(0, "int32"), loop), maximum_iterations=steps,
+            )
         if not return_attention_scores:
             return ops.moveaxis(outputs, 0, 1)
         return ops.moveaxis(outputs, 0, 1), ops.moveaxis(attention, 0, 1)
