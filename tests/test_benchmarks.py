@@ -1,11 +1,14 @@
 """The benchmarks' plumbing, on toy sizes (the figures come from full runs), and their shared module."""
 
 import importlib
+import json
+import os
 import pkgutil
 import subprocess
 import sys
 import time
 
+import keras
 import pytest
 
 import benchmarks
@@ -226,3 +229,33 @@ def test_cli_startup_times_help_and_appends_a_row(tmp_path, monkeypatch):
 def test_translate_memory_smoke_translates_a_file_in_a_fresh_process(capsys):
     rows = importlib.import_module("benchmarks.translate_memory").main(["--smoke"])
     assert [lines for lines, _, _ in rows] == [100, 300] and all(peak > 100 for _, peak, _ in rows)
+
+
+def test_backend_attention_smoke_times_ours_keras_and_the_kernel(capsys):
+    from benchmarks import backend_attention
+
+    backend_attention.main(["--smoke", "--dtypes", "float32"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert len(rows) == 4  # causal or not, forward or forward + backward
+    assert {row["backend"] for row in rows} == {keras.backend.backend()}
+    assert all(row["ours"] > 0 and row["keras"] > 0 and row["kernel"] > 0 and row["matmul_tflops"] > 0 for row in rows)
+    assert len(backend_attention.table_row(rows[0])) == len(backend_attention.HEADER)
+
+
+def test_quickstart_time_against_a_baseline_runs_both_trees(tmp_path, monkeypatch, capsys):
+    from benchmarks import quickstart_time
+
+    trees = []
+
+    def fake_quickstart(tree):
+        trees.append(str(tree))
+        return (20.0 if len(trees) == 1 else 10.0), "ko_en: bleu 95.0, exact_match 0.9\n"
+
+    monkeypatch.setattr(quickstart_time, "SPEEDUP", tmp_path / "speedup.md")
+    monkeypatch.setattr(quickstart_time, "run_quickstart", fake_quickstart)
+    monkeypatch.setattr(quickstart_time.time, "sleep", lambda seconds: None)
+    quickstart_time.main(["--baseline", "HEAD"])
+    assert trees[0].endswith("baseline") and trees[1] == str(common.REPO_ROOT)
+    assert not os.path.exists(trees[0])  # the worktree is removed
+    row = (tmp_path / "speedup.md").read_text(encoding="utf-8").splitlines()[-1]
+    assert row.startswith("| HEAD | 20 | 10 | 2.00× |") and "bleu 95.0" in row

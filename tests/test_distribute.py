@@ -14,6 +14,7 @@ token means instead of averaging over the global batch's tokens doubled the loss
 """
 
 import csv
+import operator
 import json
 import os
 import pathlib
@@ -27,6 +28,7 @@ import pytest
 import tensorflow as tf
 
 from keras_attn import cli
+from keras_attn import distribute
 from keras_attn import runs
 
 SCENARIO = r'''
@@ -253,3 +255,10 @@ def test_a_corpus_without_a_full_batch_is_refused_under_a_strategy(tmp_path):
         runs.train(str(tmp_path / "run"), preset="tiny_bahdanau", train_size=8, validation_size=0, batch_size=16,
                      epochs=1, verbose=0, strategy=tf.distribute.OneDeviceStrategy("/cpu:0"), units=8,
                      embedding_dim=4)
+
+
+def test_map_in_processes_runs_every_job_in_spawned_workers_with_their_share_of_threads():
+    finished = []
+    results = distribute.map_in_processes(operator.add, [(1, 2), (3, 4), (5, 6)], processes=2,
+                                          finished=lambda job, result: finished.append(job))
+    assert results == {(1, 2): 3, (3, 4): 7, (5, 6): 11} and sorted(finished) == [(1, 2), (3, 4), (5, 6)]

@@ -3,6 +3,7 @@ import os
 import pytest
 
 from keras_attn import runs
+from keras_attn.runs.quickstart import StopAtAccuracy
 from tests.testing import run_fresh_process
 
 
@@ -26,3 +27,20 @@ def test_quickstart_smoke_leaves_servable_saved_models(tmp_path, capsys):
 def test_serving_command_mounts_the_base_path(tmp_path):
     command = runs.serving_command(str(tmp_path / "saved_models" / "ko_en"), "ko_en")
     assert f"source={tmp_path}/saved_models/ko_en,target=/models/ko_en" in command and "MODEL_NAME=ko_en" in command
+
+
+class _Model:
+    stop_training = False
+
+
+def test_training_stops_at_the_target_accuracy_and_says_how_long_is_left(capsys):
+    stop = StopAtAccuracy("m", 0.975, epochs=4)
+    stop.set_model(_Model())
+    stop.on_train_begin()
+    stop.on_epoch_end(0, {"val_masked_accuracy": 0.9})
+    assert not stop.model.stop_training
+    stop.on_epoch_end(1, {"val_masked_accuracy": 0.98})
+    assert stop.model.stop_training
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("[m] epoch 1/4: held-out accuracy 0.900 (target 0.975); at most ")
+    assert lines[1] == "[m] epoch 2/4: held-out accuracy 0.980 (target 0.975); reached, training stops"
