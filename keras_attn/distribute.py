@@ -122,7 +122,8 @@ def map_in_processes(function, jobs, processes, finished=None):
     Args:
         function: called as `function(*job)` in a worker process.
         jobs: tuples of arguments.
-        processes: how many worker processes (at most one per job).
+        processes: how many worker processes (at most one per job); with one, the
+            jobs run here, one after the other.
         finished: called as `finished(job, result)` in this process as each job ends.
 
     Returns:
@@ -131,6 +132,12 @@ def map_in_processes(function, jobs, processes, finished=None):
     jobs = list(jobs)
     workers = max(1, min(processes, len(jobs)))
     results = {}
+    if workers == 1:  # in this process, with all its threads
+        for job in jobs:
+            results[job] = function(*job)
+            if finished:
+                finished(job, results[job])
+        return results
     with concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"),
         initializer=limit_threads, initargs=(max(1, (os.cpu_count() or 1) // workers),),

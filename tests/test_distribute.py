@@ -262,3 +262,9 @@ def test_map_in_processes_runs_every_job_in_spawned_workers_with_their_share_of_
     results = distribute.map_in_processes(operator.add, [(1, 2), (3, 4), (5, 6)], processes=2,
                                           finished=lambda job, result: finished.append(job))
     assert results == {(1, 2): 3, (3, 4): 7, (5, 6): 11} and sorted(finished) == [(1, 2), (3, 4), (5, 6)]
+
+
+def test_map_in_processes_with_one_process_runs_the_jobs_here_in_order():
+    seen = []
+    results = distribute.map_in_processes(lambda a, b: seen.append((a, b)) or a * b, [(2, 3), (4, 5)], processes=1)
+    assert results == {(2, 3): 6, (4, 5): 20} and seen == [(2, 3), (4, 5)]  # a lambda: no pickling, no process

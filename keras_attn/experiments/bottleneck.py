@@ -128,10 +128,6 @@ def run_jobs(jobs, settings, processes=1, progress=None):
         if progress:
             progress(len(results), len(jobs), job, rows, time.perf_counter() - start)
 
-    if processes == 1 or len(jobs) == 1:
-        for job in jobs:
-            finished(job, run_arm(*job, **settings))
-        return results
     distribute.map_in_processes(functools.partial(run_arm, **settings), jobs, processes, finished)
     return results
 

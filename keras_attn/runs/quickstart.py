@@ -57,15 +57,12 @@ def quickstart(output_dir="runs/quickstart", saved_models_dir="saved_models", mo
     print_fn(f"Training {', '.join(names)} on ko-en" + (f", {processes} at once" if processes > 1 else "")
              + f"; each stops at held-out token accuracy {QUICKSTART_TARGET_ACCURACY}.")
     jobs = [(name, output_dir, saved_models_dir, smoke, verbose if processes == 1 else 0) for name in names]
-    if processes == 1:
-        results = {job[0]: quickstart_model(*job) for job in jobs}
-    else:
-        results = {job[0]: result for job, result in distribute.map_in_processes(quickstart_model, jobs,
-                                                                                 processes).items()}
+    finished = distribute.map_in_processes(quickstart_model, jobs, processes)
+    results = {job[0]: finished[job] for job in jobs}  # in the models' order
     for name in names:
         report_model(name, results[name], print_fn)
-    report_outputs({name: results[name] for name in names}, print_fn)
-    return {name: results[name] for name in names}
+    report_outputs(results, print_fn)
+    return results
 
 
 class StopAtAccuracy(keras.callbacks.Callback):
