@@ -40,7 +40,7 @@ def ko_en_alignment_study(
     vocabulary_sizes = tuple(t.vocabulary_size() for t in tokenizers)
     model, _ = build_matched(arm, vocabulary_sizes, parameter_budget, embedding_dim, seed)
     batches = data.make_training_dataset(train, *tokenizers, batch_size=batch_size, max_length=64, seed=seed)
-    seconds = train_model(model, batches, epochs, verbose, learning_rate=ARMS[arm].learning_rate or learning_rate)
+    seconds = train_model(model, batches, epochs, verbose, **ARMS[arm].policy_overrides(learning_rate))
     test = list(data.generate("ko-en", "test", size=test_size, seed=seed))
     scores = evaluation.score_model(model, [(e.source, e.target) for e in test], *tokenizers)
     has_attention = get_arm(arm).has_attention

@@ -178,13 +178,13 @@ def train_arm(name, prepared, parameter_budget, epochs, learning_rate, embedding
     """Builds arm `name` at `parameter_budget` and trains it on `prepared`; returns `(model, seconds)`.
 
     The arm's family policy applies, with the experiment's learning rate (or the
-    arm's own) and, for the recurrent arms, `RECURRENT_GLOBAL_CLIPNORM`.
+    arm's own settings) and, for the recurrent arms, `RECURRENT_GLOBAL_CLIPNORM`.
     """
     arm = get_arm(name)
     model, _ = build_matched(name, prepared["vocabulary_sizes"], parameter_budget, embedding_dim, seed)
     clip = RECURRENT_GLOBAL_CLIPNORM if arm.builder == "seq2seq" else None
-    seconds = train_model(model, prepared["batches"], epochs, verbose,
-                          learning_rate=arm.learning_rate or learning_rate, global_clipnorm=clip)
+    seconds = train_model(model, prepared["batches"], epochs, verbose, **arm.policy_overrides(learning_rate),
+                          global_clipnorm=clip)
     return model, seconds
 
 

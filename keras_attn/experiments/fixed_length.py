@@ -43,7 +43,7 @@ def compare_on_task(
     rows = []
     for name in arms:
         model, size = build_matched(name, vocabulary_sizes, parameter_budget, embedding_dim, seed)
-        seconds = train_model(model, batches, epochs, verbose, learning_rate=ARMS[name].learning_rate or learning_rate)
+        seconds = train_model(model, batches, epochs, verbose, **ARMS[name].policy_overrides(learning_rate))
         scores = evaluation.score_model(model, test, *tokenizers, max_length=length * 2 + 2)
         rows.append(
             {"model": name, "size": size, "parameters": model.count_params(), "train_seconds": round(seconds, 1),

@@ -1,7 +1,8 @@
 """Argument and shape checks that name the layer, the argument and what was seen."""
 
 
-def _who(layer):
+def who(layer):
+    """How errors name a layer: `"PositionalEncoding layer 'pe'"`."""
     return f"{type(layer).__name__} layer '{layer.name}'"
 
 
@@ -11,7 +12,7 @@ def check_rank(layer, argument, shape, ranks):
         return
     expected = " or ".join(str(rank) for rank in ranks)
     raise ValueError(
-        f"{_who(layer)}: `{argument}` must have rank {expected}, "
+        f"{who(layer)}: `{argument}` must have rank {expected}, "
         f"got shape {tuple(shape)}."
     )
 
@@ -21,7 +22,7 @@ def check_same_size(layer, what, first, first_shape, second, second_shape, axis=
     a, b = first_shape[axis], second_shape[axis]
     if a is not None and b is not None and a != b:
         raise ValueError(
-            f"{_who(layer)}: {what} of `{first}` and `{second}` must match, got "
+            f"{who(layer)}: {what} of `{first}` and `{second}` must match, got "
             f"`{first}` shape {tuple(first_shape)} and `{second}` shape "
             f"{tuple(second_shape)}."
         )
@@ -31,7 +32,7 @@ def check_known_size(layer, argument, shape, axis=-1):
     """Raises `ValueError` when the size a weight depends on is not known."""
     if shape[axis] is None:
         raise ValueError(
-            f"{_who(layer)}: the last axis of `{argument}` must be known to build "
+            f"{who(layer)}: the last axis of `{argument}` must be known to build "
             f"the layer's weights, got shape {tuple(shape)}."
         )
 

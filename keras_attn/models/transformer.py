@@ -3,10 +3,12 @@
 import keras
 from keras import ops
 
+from keras_attn.layers import PositionalEncoding
 from keras_attn.layers import TokenEmbedding
 from keras_attn.layers import TransformerDecoderBlock
 from keras_attn.layers import TransformerEncoderBlock
 from keras_attn.layers import checks
+from keras_attn.layers import positional_encoding
 from keras_attn.models.generative_model import GenerativeModel
 from keras_attn.models.transformer_base import TRANSFORMER_TRAINING_POLICY
 from keras_attn.models.transformer_base import TransformerBase
@@ -36,6 +38,10 @@ class Transformer(TransformerBase, GenerativeModel, keras.Model):
             the paper's post-norm.
         layer_norm_epsilon: epsilon of every layer norm.
         max_wavelength: base of the sinusoidal positional encoding.
+        source_positions: how the encoder counts positions: `"start"` (the paper)
+            or `"both_ends"`, each source position's index and its distance from
+            the source's end in two halves of the encoding (`PositionalEncoding`'s
+            `count_from`). The decoder counts from the start, as it generates.
         share_embeddings: one embedding matrix for source and target (needs equal
             vocabulary sizes; the paper shares a joint BPE vocabulary).
         tie_output_embedding: the pre-softmax projection is the target embedding
@@ -68,7 +74,8 @@ class Transformer(TransformerBase, GenerativeModel, keras.Model):
 
     def __init__(self, source_vocab_size, target_vocab_size, num_layers=6, d_model=512, num_heads=8, d_ff=2048,
                  dropout=0.1, attention_dropout=0.0, activation="relu", norm_first=False, share_embeddings=False,
-                 tie_output_embedding=False, layer_norm_epsilon=1e-6, max_wavelength=10000, **kwargs):
+                 tie_output_embedding=False, layer_norm_epsilon=1e-6, max_wavelength=10000, source_positions="start",
+                 **kwargs):
         check_transformer_arguments("transformer", (("source_vocab_size", source_vocab_size),
                                                     ("target_vocab_size", target_vocab_size)),
                                     num_layers, d_model, num_heads, d_ff, dropout, attention_dropout)
@@ -77,12 +84,18 @@ class Transformer(TransformerBase, GenerativeModel, keras.Model):
             not share_embeddings or source_vocab_size == target_vocab_size,
             f"False when source_vocab_size ({source_vocab_size}) != target_vocab_size ({target_vocab_size})",
         )
+        checks.check_argument("transformer", "source_positions", source_positions,
+                               source_positions in positional_encoding.COUNT_FROM,
+                               f"one of {positional_encoding.COUNT_FROM}")
         # === Layers === (attributes before `super().__init__`: `_encode`, `_decode`
         # and `step` serve both the functional graph and step-by-step decoding)
         self.build_shared_layers(num_layers, d_model, num_heads, d_ff, dropout, attention_dropout, activation,
                                  norm_first, layer_norm_epsilon, max_wavelength)
         self.share_embeddings = bool(share_embeddings)
         self.tie_output_embedding = bool(tie_output_embedding)
+        self.source_positions = source_positions
+        self.source_positional_encoding = PositionalEncoding(max_wavelength, count_from=source_positions,
+                                                             name="source_positional_encoding")
         self.source_embedding = TokenEmbedding(source_vocab_size, d_model, name="source_embedding")
         self.target_embedding = (
             self.source_embedding if share_embeddings
@@ -117,7 +130,7 @@ class Transformer(TransformerBase, GenerativeModel, keras.Model):
     # Stacks ----------------------------------------------------------------------
     def _encode(self, source_ids, training=None, return_scores=False):
         memory_mask = ops.not_equal(source_ids, 0)
-        x = self.embed(self.source_embedding, source_ids, training)
+        x = self.embed(self.source_embedding, source_ids, training, self.source_positional_encoding, memory_mask)
         memory, scores = self.run_stack(
             self.encoder_blocks, self.encoder_norm, x, return_scores, mask=memory_mask, training=training
         )
@@ -230,6 +243,7 @@ class Transformer(TransformerBase, GenerativeModel, keras.Model):
             "target_vocab_size": self.target_vocab_size,
             "share_embeddings": self.share_embeddings,
             "tie_output_embedding": self.tie_output_embedding,
+            "source_positions": self.source_positions,
         }
 
     @classmethod
@@ -239,6 +253,7 @@ class Transformer(TransformerBase, GenerativeModel, keras.Model):
 
 def transformer(source_vocab_size, target_vocab_size, num_layers=6, d_model=512, num_heads=8, d_ff=2048, dropout=0.1,
                 attention_dropout=0.0, activation="relu", norm_first=False, share_embeddings=False,
-                tie_output_embedding=False, layer_norm_epsilon=1e-6, max_wavelength=10000, name="transformer"):
+                tie_output_embedding=False, layer_norm_epsilon=1e-6, max_wavelength=10000, source_positions="start",
+                name="transformer"):
     """Builds a `Transformer` (the arguments are documented on the class)."""
     return Transformer(**locals())

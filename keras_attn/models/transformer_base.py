@@ -80,9 +80,14 @@ class TransformerBase:
             return None
         return keras.layers.LayerNormalization(epsilon=self.layer_norm_epsilon, name=name)
 
-    def embed(self, embedding, token_ids, training=None):
-        """Scaled embeddings + positions 0..T-1, with dropout (§3.4, §3.5, §5.4)."""
-        return self.embedding_dropout(self.positional_encoding(embedding(token_ids)), training=training)
+    def embed(self, embedding, token_ids, training=None, positional_encoding=None, mask=None):
+        """Scaled embeddings + positions, with dropout (§3.4, §3.5, §5.4).
+
+        The positions are the shared `positional_encoding`'s (0..T-1) unless another
+        is given; `mask` (`[B, T]`, True at real tokens) is passed to it.
+        """
+        positional_encoding = self.positional_encoding if positional_encoding is None else positional_encoding
+        return self.embedding_dropout(positional_encoding(embedding(token_ids), mask=mask), training=training)
 
     def embed_positions(self, embedding, token_ids, positions):
         """`[B]` tokens at per-row `positions [B]` → `[B, 1, d_model]` (cached decoding)."""

@@ -15,6 +15,8 @@ CASES = [
     LayerCase("positional_encoding", lambda **kw: PositionalEncoding(**kw), "self"),
     LayerCase("positional_encoding_odd_depth", lambda **kw: PositionalEncoding(max_wavelength=100, **kw), "self",
               target_dim=7),
+    LayerCase("positional_encoding_both_ends", lambda **kw: PositionalEncoding(count_from="both_ends", **kw), "self",
+              target_dim=7),
 ]
 
 
@@ -49,11 +51,41 @@ def test_mask_passes_through_a_functional_model():
     np.testing.assert_allclose(pooled_value[0], encoded_value[0, :2].mean(0), atol=1e-6)
 
 
+@pytest.mark.parametrize("depth", [8, 7])
+def test_both_ends_counts_from_the_start_and_from_each_rows_last_real_step(depth):
+    lengths, steps = np.array([6, 4, 1]), 6
+    x = np.random.default_rng(1).normal(size=(3, steps, depth)).astype("float32")
+    mask = np.arange(steps)[None] < lengths[:, None]
+    added = keras.ops.convert_to_numpy(PositionalEncoding(count_from="both_ends")(x, mask=mask)) - x
+    first = depth - depth // 2
+    for row, n in enumerate(lengths):
+        # The first ⌈d/2⌉ features: the paper's table at that depth, position 0 first.
+        np.testing.assert_allclose(added[row, :, :first], reference.positional_encoding(steps, first), atol=1e-5)
+        # The rest: the table read backwards from the row's last real step (distance 0).
+        np.testing.assert_allclose(added[row, :n, first:], reference.positional_encoding(n, depth // 2)[::-1],
+                                   atol=1e-5)
+    unmasked = keras.ops.convert_to_numpy(PositionalEncoding(count_from="both_ends")(x[:1])) - x[:1]
+    np.testing.assert_allclose(unmasked, added[:1], atol=1e-6)  # row 0 has no padding
+
+
+def test_both_ends_reads_the_keras_mask_of_a_functional_model():
+    ids = keras.Input((None,), dtype="int32")
+    encoded = PositionalEncoding(count_from="both_ends")(keras.layers.Embedding(5, 4, embeddings_initializer="zeros",
+                                                                                mask_zero=True)(ids))
+    model = keras.Model(ids, encoded)
+    short, padded = (keras.ops.convert_to_numpy(model(np.array(row, "int32"))) for row in ([[1, 2, 3]], [[1, 2, 3, 0, 0]]))
+    np.testing.assert_allclose(padded[:, :3], short, atol=1e-6)  # padding does not move the end
+
+
 def test_bad_arguments_and_shapes_raise():
     with pytest.raises(ValueError, match="PositionalEncoding: `max_wavelength` must be a number greater than 1, got 0"):
         PositionalEncoding(max_wavelength=0)
     with pytest.raises(ValueError, match=r"PositionalEncoding layer 'pe': `inputs` must have rank .*got shape \(4,\)"):
         PositionalEncoding(name="pe")(np.zeros((4,), "float32"))
+    with pytest.raises(ValueError, match=r"`count_from` must be one of \('start', 'both_ends'\), got 'end'"):
+        PositionalEncoding(count_from="end")
+    with pytest.raises(ValueError, match="PositionalEncoding layer .pe.: count_from='both_ends' encodes whole sequences; got start_index=3"):
+        PositionalEncoding(count_from="both_ends", name="pe")(np.zeros((1, 2, 4), "float32"), start_index=3)
 
 
 # Properties (hypothesis): invariants for any input, see tests/testing/properties.py ----------

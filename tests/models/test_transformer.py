@@ -112,6 +112,21 @@ def test_transformer_survives_a_keras_file_round_trip(enc_dec, tmp_path):
                                   enc_dec.decode(SOURCE, max_length=6)["tokens"].numpy())
 
 
+def test_source_positions_from_both_ends_tell_the_encoder_each_distance_from_the_end():
+    ends = models.transformer(VOCAB, VOCAB, **SMALL, source_positions="both_ends")
+    # The same tokens at the same positions but a different distance from the end are
+    # encoded alike when counting from the start, differently from both ends.
+    rows = np.array([[5, 6, 7, 2, 0], [5, 6, 7, 8, 2]], "int32")
+    for model, differ in ((models.transformer(VOCAB, VOCAB, **SMALL), False), (ends, True)):
+        hidden = as_numpy(model.source_positional_encoding(np.zeros((2, 5, 16), "float32"),
+                                                           mask=rows != 0))
+        assert np.allclose(hidden[0, :3], hidden[1, :3]) != differ
+    assert ends.get_config()["source_positions"] == "both_ends"
+    assert models.transformer(VOCAB, VOCAB, **SMALL).get_config()["source_positions"] == "start"
+    with pytest.raises(ValueError, match=r"transformer: `source_positions` must be one of \('start', 'both_ends'\)"):
+        models.transformer(VOCAB, VOCAB, **SMALL, source_positions="end")
+
+
 def test_shared_embeddings_are_one_matrix():
     model = models.transformer(VOCAB, VOCAB, **SMALL, share_embeddings=True, tie_output_embedding=True)
     separate = models.transformer(VOCAB, VOCAB, **SMALL)

@@ -11,6 +11,7 @@ SMALL = dict(num_layers=2, d_model=16, num_heads=2, d_ff=32, dropout=0.0)
 ENC_DEC_CONFIGS = {
     "post_norm": dict(),
     "pre_norm_shared_tied": dict(norm_first=True, share_embeddings=True, tie_output_embedding=True),
+    "pre_norm_both_ends": dict(norm_first=True, source_positions="both_ends"),
 }
 SOURCE = np.array([[5, 6, 7, 8, 2], [9, 4, 2, 0, 0], [3, 10, 3, 11, 2]], "int32")
 TARGET_IN = np.array([[1, 5, 6, 7, 8], [1, 4, 9, 0, 0], [1, 12, 13, 14, 15]], "int32")
