@@ -197,14 +197,15 @@ def run_all(arguments):
         if done.returncode:
             sys.exit(f"{backend} failed:\n{done.stderr[-2000:]}")
         rows += [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    lines = ["# MultiHeadAttention on each backend against keras' layer (benchmarks/backend_attention.py)", "",
-             f"d_model {D_MODEL}, {HEADS} heads, batch {BATCH}; medians of {arguments.repeats} interleaved repeats. "
-             "ours / keras < 1 means ours is faster. The kernel column is `keras.ops.dot_product_attention` "
-             "alone on heads of the same size (no projections): the floor of the attention part.", "",
-             f"Machine: {common.describe_machine()}", "", *common.markdown_table(HEADER, map(table_row, rows))]
+    preamble = ["# MultiHeadAttention on each backend against keras' layer (benchmarks/backend_attention.py)", "",
+                f"d_model {D_MODEL}, {HEADS} heads, batch {BATCH}; medians of interleaved repeats. "
+                "ours / keras < 1 means ours is faster. The kernel column is `keras.ops.dot_product_attention` "
+                "alone on heads of the same size (no projections): the floor of the attention part. "
+                "One section per machine kind."]
+    lines = [f"{arguments.repeats} repeats.", "", *common.markdown_table(HEADER, map(table_row, rows))]
     print("\n".join(lines))
     if not arguments.smoke:
-        common.write_markdown(RESULTS, lines)
+        common.write_machine_section(RESULTS, preamble, lines)
 
 
 def main(argv=None):

@@ -208,6 +208,27 @@ def write_markdown(path, lines):
     return path
 
 
+def write_machine_section(path, preamble, lines, record=None):
+    """Writes `lines` under a `## <machine>` heading of `path`, keeping other machines' sections.
+
+    For results that differ by machine kind (a goal must hold on the slowest kind): a
+    rerun on the same kind replaces its own section. The heading is the machine (cores,
+    CPU model, device); the library versions open the section.
+    """
+    path = pathlib.Path(path)
+    machine, _, versions = describe_machine(record).partition("; ")
+    sections = {}
+    if path.exists():
+        for block in path.read_text(encoding="utf-8").split("\n## ")[1:]:
+            heading, _, body = block.partition("\n")
+            sections[heading] = body.strip("\n").splitlines()
+    sections[machine] = [f"Versions: {versions}", "", *lines]
+    out = list(preamble)
+    for heading, body in sections.items():
+        out += ["", f"## {heading}", "", *body]
+    return write_markdown(path, out)
+
+
 def append_table_row(path, row, header, preamble=()):
     """Appends one row to the table in `path`, creating the file (preamble, header) first.
 

@@ -103,6 +103,21 @@ def test_results_files_are_written_and_appended(tmp_path):
         "# Log\n\n| seconds | note |\n| --- | --- |\n| 12 | ok |\n| 11 | ok |\n")
 
 
+def test_machine_sections_keep_other_machines_and_replace_their_own(tmp_path):
+    def machine(cpu, keras="3.15.1"):
+        return {"cpu": cpu, "cores": 2, "architecture": "x86_64", "device": "CPU",
+                "versions": {"python": "3.11.7", "keras": keras}}
+
+    path = tmp_path / "results.md"
+    common.write_machine_section(path, ["# Title", "", "About."], ["intel 1"], machine("Intel"))
+    common.write_machine_section(path, ["# Title", "", "About."], ["amd 1"], machine("AMD"))
+    common.write_machine_section(path, ["# Title", "", "About."], ["intel 2"], machine("Intel", keras="3.16.0"))
+    assert path.read_text(encoding="utf-8") == (
+        "# Title\n\nAbout.\n\n"
+        "## 2 CPU cores (Intel, x86_64), no GPU\n\nVersions: Python 3.11.7, Keras 3.16.0\n\nintel 2\n\n"
+        "## 2 CPU cores (AMD, x86_64), no GPU\n\nVersions: Python 3.11.7, Keras 3.15.1\n\namd 1\n")
+
+
 def test_proc_status_reads_this_process_memory():
     assert common.proc_status_mib("VmHWM") >= common.proc_status_mib("VmRSS") > 0
     with pytest.raises(RuntimeError):

@@ -25,6 +25,7 @@ from keras_attn.data.datasets import to_pairs
 from keras_attn.data.example import Example
 from keras_attn.data.pipeline import make_dataset
 from keras_attn.data.pipeline import make_training_dataset
+from keras_attn.data.pipeline import with_known_cardinality
 from keras_attn.data.splits import FRACTIONS as SPLIT_FRACTIONS
 from keras_attn.data.splits import SPLITS
 from keras_attn.data.splits import split_of

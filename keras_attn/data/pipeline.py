@@ -230,3 +230,17 @@ def make_training_dataset(pairs, source_tokenizer, target_tokenizer, batch_size=
         cache=cache, bucket_boundaries=boundaries, max_source_length=max_length, max_target_length=max_length,
         pad_to_bucket_boundary=True, drop_remainder=not validation,
     )
+
+
+def with_known_cardinality(dataset):
+    """`dataset`, counted once, with its number of elements stated.
+
+    Length buckets and filters leave a dataset's size unknown to `tf.data`, so
+    `fit` would show progress bars without an end and warn at each epoch's end that
+    the input "ran out of data". Counting iterates the dataset once (filling its
+    cache on the way).
+    """
+    if dataset.cardinality() >= 0:
+        return dataset
+    count = int(dataset.reduce(0, lambda count, _: count + 1))
+    return dataset.apply(tf.data.experimental.assert_cardinality(count))

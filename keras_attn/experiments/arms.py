@@ -6,6 +6,7 @@ import time
 import keras
 import tensorflow as tf
 
+from keras_attn import data
 from keras_attn import models
 from keras_attn import tokenizers
 
@@ -121,6 +122,7 @@ def train_model(model, batches, epochs, verbose, **policy_overrides):
     ...); anything not given is the family's, exactly as `keras-attn train` has it.
     """
     model.compile(**model.default_compile_kwargs(**policy_overrides))
+    batches = data.with_known_cardinality(batches)  # steps per epoch known: no "ran out of data"
     start = time.perf_counter()
     model.fit(batches, epochs=epochs, verbose=verbose, shuffle=False)  # the pipeline shuffles
     return time.perf_counter() - start

@@ -253,26 +253,20 @@ def make_datasets(corpus, pairs, source_tokenizer, target_tokenizer, validation_
     Both are counted once (their cache filled on the way), so that Keras knows the
     steps of an epoch: progress bars end at a number, and no epoch "runs out of data".
     """
-    batches = with_known_cardinality(data.make_training_dataset(
+    batches = data.with_known_cardinality(data.make_training_dataset(
         pairs, source_tokenizer, target_tokenizer, batch_size=batch_size, max_length=max_length, seed=seed))
     if batches.cardinality() == 0:
         raise RunError("the corpus gives no full training batch (batches hold sentences of similar length); lower "
                        "`batch_size` or add pairs.", "batch_size", batch_size)
     if not validation_size or not corpus.has("validation"):
         return distribute.shard_by_example(batches), None
-    validation = with_known_cardinality(data.make_training_dataset(
+    validation = data.with_known_cardinality(data.make_training_dataset(
         corpus.pairs("validation", validation_size), source_tokenizer, target_tokenizer,
         batch_size=batch_size, max_length=max_length, validation=True,
     ))
     if validation.cardinality() == 0:
         validation = None  # a small TSV corpus may hash no sentence into validation
     return distribute.shard_by_example(batches), validation and distribute.shard_by_example(validation)
-
-
-def with_known_cardinality(dataset):
-    """`dataset`, counted once, with its number of elements stated."""
-    count = int(dataset.reduce(0, lambda count, _: count + 1))
-    return dataset.apply(tf.data.experimental.assert_cardinality(count))
 
 
 def make_early_stopping(patience, monitor, validation):

@@ -171,3 +171,13 @@ def test_training_dataset_has_full_batches_of_few_shapes(word_tokenizers):
     assert all(len(b[0]) == 8 for b in batches)
     with pytest.raises(ValueError, match="max_length"):
         data.make_training_dataset(pairs, *word_tokenizers, max_length=0)
+
+
+def test_with_known_cardinality_states_the_count_of_a_bucketed_dataset(word_tokenizers):
+    pairs = data.load("ko-en", size=200, seed=5, max_clauses=4)
+    batches = data.make_training_dataset(pairs, *word_tokenizers, batch_size=8, max_length=20, seed=0)
+    assert batches.cardinality() == tf.data.UNKNOWN_CARDINALITY  # buckets drop remainders
+    counted = data.with_known_cardinality(batches)
+    assert int(counted.cardinality()) == len(_batches(batches)) > 0
+    known = tf.data.Dataset.range(3)
+    assert data.with_known_cardinality(known) is known

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_attn import data
 from keras_attn import experiments
 from keras_attn.experiments import arms
 
@@ -53,6 +54,29 @@ def test_train_model_uses_the_family_policy_with_the_callers_overrides():
         assert model.optimizer.epsilon == expected["optimizer"].epsilon
         assert model.loss.label_smoothing == expected["loss"].label_smoothing
     assert model.optimizer.beta_2 == 0.98 and model.loss.label_smoothing == 0.1  # the Transformer's
+
+
+def test_an_arm_trains_by_its_own_settings_or_at_the_experiments_rate():
+    assert experiments.ARMS["bahdanau"].policy_overrides(3e-3) == {"learning_rate": 3e-3}
+    transformer = experiments.ARMS["transformer"]
+    model = transformer.build(12, 12, 12)  # d_model 48, the size of the bottleneck experiment's reverse arm
+    optimizer = model.default_compile_kwargs(**transformer.policy_overrides(3e-3))["optimizer"]
+    rates = []
+    for step in (0, 200, 399, 1_000, 4_000):
+        optimizer.iterations.assign(step)
+        rates.append(float(optimizer.learning_rate))
+    assert rates[2] == max(rates) and abs(rates[2] - 2e-3) < 5e-5  # warm-up over 400 steps to 2e-3
+    assert rates[3] < rates[2] and rates[4] < rates[3]  # then the schedule's 1/√step decay
+    assert model.norm_first and model.source_positions == "both_ends"
+
+
+def test_train_model_knows_the_steps_of_an_epoch(recwarn):
+    pairs = [("a b c", "c b a"), ("b c", "c b")] * 40
+    tokenizers = arms.word_tokenizers(pairs)
+    batches = data.make_training_dataset(pairs, *tokenizers, batch_size=8, max_length=8, seed=0)
+    model = experiments.ARMS["fixed_context"].build(*(t.vocabulary_size() for t in tokenizers), 4)
+    arms.train_model(model, batches, 2, 0)
+    assert not [w for w in recwarn if "ran out of data" in str(w.message)]
 
 
 def test_word_tokenizers_from_lists_and_datasets():

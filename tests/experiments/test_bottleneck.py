@@ -54,6 +54,16 @@ def test_prepare_train_and_score_one_arm():
     assert transformer.optimizer.global_clipnorm is None  # the clip is for the recurrent arms
 
 
+@pytest.mark.slow
+def test_the_transformer_arm_learns_to_reverse_sources_of_mixed_length():
+    # Issue 16: counting source positions from the start only, this arm was at exact
+    # match 0.36 / 0.02 / 0 (lengths 10 / 20 / 30) after 10 epochs of the experiment's data.
+    prepared = bottleneck.prepare_task("reverse", (10, 20, 30), ((1, 5),), 20_000, 30, 128, 0)
+    model, _ = bottleneck.train_arm("transformer", prepared, 100_000, 5, 3e-3, 32, 0)
+    rows = bottleneck.score_arm("reverse", "transformer", model, prepared, 0.0)
+    assert min(row["exact_match"] for row in rows) >= 0.9, rows
+
+
 def test_the_experiment_reports_each_job_and_returns_rows_in_task_then_arm_order(monkeypatch, capsys):
     calls = []
 
