@@ -92,8 +92,7 @@ class TransformerBase:
     def embed_positions(self, embedding, token_ids, positions):
         """`[B]` tokens at per-row `positions [B]` → `[B, 1, d_model]` (cached decoding)."""
         embedded = embedding(ops.expand_dims(token_ids, 1))
-        # `encoding` broadcasts a `[B, 1]` start index to one table row per example.
-        table = self.positional_encoding.encoding(1, self.d_model, ops.expand_dims(positions, 1))
+        table = self.positional_encoding.encoding_at(ops.expand_dims(positions, 1), self.d_model)
         return embedded + ops.cast(table, embedded.dtype)
 
     @staticmethod
