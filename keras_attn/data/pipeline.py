@@ -201,7 +201,21 @@ def make_dataset(
     dataset = dataset.map(
         lambda source, target_in, target_out: ({"source": source, "target_in": target_in}, target_out)
     )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE).with_options(without_autotuning())
+
+
+def without_autotuning():
+    """`tf.data.Options` that switch off tf.data's autotuning model.
+
+    Measured on 2-core machines with two trainings side by side (the quickstart):
+    at an epoch's end, dropping the epoch's iterator waited for the autotuning
+    thread, and a training sat idle for 5–35 s per epoch (docs/performance.md).
+    Without the model, `AUTOTUNE` parallelism is the number of cores and the
+    prefetch buffer still grows on demand.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
 
 
 def make_training_dataset(pairs, source_tokenizer, target_tokenizer, batch_size=64, max_length=64, seed=None,

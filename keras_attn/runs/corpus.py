@@ -98,10 +98,13 @@ class Corpus:
         return f"{held_out}{split} split of {name} ({percent} % of its source sentences, by hash)"
 
     def pairs(self, role, size=None, **options):
-        """`role`'s `(source, target)` string pairs, a streaming `tf.data.Dataset`.
+        """`role`'s `(source, target)` string pairs, a `tf.data.Dataset`.
 
         `size` caps the pairs (`None`: every one; a built-in data set generates
-        `DEFAULT_GENERATED_SIZE` for training); `options` go to `data.load`.
+        `DEFAULT_GENERATED_SIZE` for training); `options` go to `data.load`. A TSV
+        file streams from disk on every pass; a built-in data set is generated (in
+        Python, the slow part) on the first pass only and kept in memory, since a
+        training reads its pairs three times: two tokenizers, then the batches.
         """
         path, split = self.source_of(role)
         if path is None and split is None:
@@ -113,7 +116,7 @@ class Corpus:
                                self.dataset)
             if size is None and role == "train":
                 size = DEFAULT_GENERATED_SIZE
-            return data.load(self.dataset, split, size=size, seed=self.seed, **options)
+            return data.load(self.dataset, split, size=size, seed=self.seed, **options).cache()
         if not os.path.isfile(path):
             raise RunError("no such file.", "tsv" if path == self.tsv else f"{role}_tsv", path)
         pairs = data.read_parallel_tsv(path, source_column=self.source_column, target_column=self.target_column,

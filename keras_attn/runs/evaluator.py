@@ -17,7 +17,7 @@ from keras_attn.runs.translation import load_translator
 
 
 def evaluate(path, dataset=None, tsv=None, source_column=None, target_column=None, size=500, seed=None,
-             beam_size=None, split="test", progress=False, allow_unfinished=False):
+             beam_size=None, split="test", progress=False, allow_unfinished=False, translator=None):
     """BLEU and exact match of a trained translator on held-out pairs (+ AER on ko-en).
 
     By default the run's own test pairs are scored: the test split of its built-in
@@ -34,13 +34,16 @@ def evaluate(path, dataset=None, tsv=None, source_column=None, target_column=Non
         split: "test" (default), "validation" or "train".
         progress: show a progress bar while translating.
         allow_unfinished: score the translator of a run that did not finish.
+        translator: the run's `Translator`, already in memory (what `train`
+            returned); default: loaded from `path`.
 
     Returns:
         A dict: `data` (what was scored, in words), `sentences`, `bleu`,
         `exact_match`, and `aer` (ko-en, models with attention and word tokenizers).
     """
     check_role(split)
-    translator = load_translator(path, allow_unfinished=allow_unfinished)
+    if translator is None:
+        translator = load_translator(path, allow_unfinished=allow_unfinished)
     corpus = scored_corpus(path, dataset, tsv, source_column, target_column, seed)
     alignments = None
     if corpus.tsv is None and corpus.dataset == "ko-en":

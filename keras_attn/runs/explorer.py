@@ -24,6 +24,7 @@ from keras_attn.runs.translation import is_saved_model
 from keras_attn.runs.translation import load_decoder
 from keras_attn.runs.translation import load_translator
 from keras_attn.translator import Attention
+from keras_attn.translator import Translator
 
 # ko-en test pairs searched for a sentence's gold alignment, besides the seed example.
 GOLD_SEARCH_SIZE = 2_000
@@ -34,7 +35,8 @@ def explore(path, sentences, output=None, beam_size=None, references=None, title
     """Writes the explorer page of `sentences`' translations by the model at `path`.
 
     Args:
-        path: a run directory, a `Translator.save` folder or a SavedModel version folder.
+        path: a run directory, a `Translator.save` folder, a SavedModel version
+            folder or a `Translator`.
         sentences: the source sentences (a list of `str`, at least one).
         output: the HTML file to write (`None`: only return the translations).
         beam_size: beam width (run directories only; 1 or `None` is the saved setting).
@@ -55,12 +57,17 @@ def explore(path, sentences, output=None, beam_size=None, references=None, title
     else:
         translator = load_translator(path, allow_unfinished=trust.get("allow_unfinished", False))
         if not translator.model.has_attention:
-            raise RunError("the model has no attention to explore (a fixed-context seq2seq).", "path", path)
+            raise RunError("the model has no attention to explore (a fixed-context seq2seq).", "path", describe(path))
         translations = [translator_translation(translator, sentence, beam_size) for sentence in sentences]
     translations = [with_gold(item, gold.get(item.source)) for item in translations]
     if output is not None:
-        viz.explorer_html(translations, output, title=title or f"Attention explorer: {path}")
+        viz.explorer_html(translations, output, title=title or f"Attention explorer: {describe(path)}")
     return translations
+
+
+def describe(path):
+    """A folder's path, or the model's name for a `Translator` in memory."""
+    return path.model.name if isinstance(path, Translator) else path
 
 
 def check_sentences(sentences):

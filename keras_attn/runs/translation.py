@@ -1,7 +1,9 @@
 """Using a trained run: load its translator, translate, draw its attention.
 
 Every function takes a run directory, a `Translator.save` folder or an exported
-SavedModel version folder (which decodes as it was exported).
+SavedModel version folder (which decodes as it was exported), or a `Translator`
+already in memory (what `train` returns), which is used as it is: a caller that
+translates, scores and draws with one translator traces its decoding once.
 
 Trust: a SavedModel is a TensorFlow program and a `.keras` model may name code, so
 they are loaded only when they look like this project's own: a SavedModel with
@@ -26,11 +28,16 @@ def load_translator(path, allow_unfinished=False, **settings):
     """A `Translator` from a run directory or a `Translator.save` directory.
 
     Args:
-        path: the folder.
+        path: the folder, or a `Translator` (returned as it is, without `settings`).
         allow_unfinished: take the translator of a run whose training did not
             finish (failed or interrupted after saving it); refused by default.
         **settings: decoding settings replacing the saved ones (e.g. `beam_size=8`).
     """
+    if isinstance(path, Translator):
+        if settings:
+            raise RunError(f"settings {sorted(settings)} apply to a translator loaded from a folder; this one is "
+                           "already made.", "path", type(path).__name__)
+        return path
     record = RunDirectory(path).read_record()
     if record is not None and not record.get("finished") and not allow_unfinished:
         raise RunError("the run did not finish (its training failed or was interrupted), so its translator may "
@@ -44,8 +51,8 @@ def load_translator(path, allow_unfinished=False, **settings):
 
 
 def is_saved_model(path):
-    """Whether `path` is a SavedModel version folder."""
-    return os.path.isfile(os.path.join(path, "saved_model.pb"))
+    """Whether `path` is a SavedModel version folder (a `Translator` is not)."""
+    return not isinstance(path, Translator) and os.path.isfile(os.path.join(path, "saved_model.pb"))
 
 
 def load_decoder(path, beam_size=None, trust_saved_model=False, allow_unfinished=False):

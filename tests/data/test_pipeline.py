@@ -181,3 +181,13 @@ def test_with_known_cardinality_states_the_count_of_a_bucketed_dataset(word_toke
     assert int(counted.cardinality()) == len(_batches(batches)) > 0
     known = tf.data.Dataset.range(3)
     assert data.with_known_cardinality(known) is known
+
+
+def test_batches_run_without_tf_data_autotuning(word_tokenizers):
+    # With autotuning on, two trainings side by side on two cores sat idle for 5–35 s
+    # at each epoch's end, waiting for the autotuning thread (docs/performance.md).
+    pairs = [("나는 밥을 먹었다", "i ate rice")] * 4
+    for dataset in (data.make_dataset(pairs, *word_tokenizers, batch_size=2),
+                    data.make_training_dataset(pairs, *word_tokenizers, batch_size=2, max_length=8)):
+        assert dataset.options().autotune.enabled is False
+        assert sum(1 for _ in dataset) == 2

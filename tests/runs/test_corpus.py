@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from keras_attn.data.datasets import get_task
 from keras_attn.runs import Corpus
 from keras_attn.runs import RunError
 from keras_attn.runs.corpus import ROLES
@@ -88,3 +89,14 @@ def test_a_corpus_smaller_than_a_batch_is_refused_before_anything_is_written(tmp
                            "--output-dir", str(output), "--epochs", "1")
     assert code == 2 and "--batch-size 64: the corpus has 1 training pair(s), fewer than one batch" in err
     assert not output.exists() or os.listdir(output) == []
+
+
+def test_a_built_in_data_set_is_generated_once_for_every_pass(monkeypatch):
+    task_class = type(get_task("reverse"))
+    sample, calls = task_class.sample, []
+    monkeypatch.setattr(task_class, "sample", lambda self, rng: calls.append(1) or sample(self, rng))
+    pairs = Corpus(dataset="reverse", seed=1).pairs("train", 20)
+    first = list(pairs.as_numpy_iterator())
+    generated = len(calls)
+    assert generated >= 20 and list(pairs.as_numpy_iterator()) == first
+    assert len(calls) == generated  # the second pass (a tokenizer's, the batches') reads memory

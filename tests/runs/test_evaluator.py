@@ -32,6 +32,11 @@ def test_evaluate_scores_the_runs_own_data_set_without_flags(reverse_run):
     assert train["data"] == "the train split of the built-in 'reverse' data set (training pairs, not held out)"
 
 
+def test_the_runs_translator_in_memory_scores_as_the_one_it_saved(reverse_run):
+    translator = runs.load_translator(reverse_run)
+    assert runs.evaluate(reverse_run, size=4, translator=translator) == runs.evaluate(reverse_run, size=4)
+
+
 def test_a_tsv_run_is_scored_on_its_held_out_split_or_on_another_file_whole(tmp_path):
     os.makedirs(tmp_path / "run")
     run = _record(str(tmp_path / "run"), tsv=KOR_SAMPLE, source_column=1, target_column=0)

@@ -51,6 +51,17 @@ def test_a_transformer_shows_every_layer_and_head_and_agrees_with_its_decoder(sa
         assert np.allclose(np.triu(decoder_self.weights, 1), 0)  # causal
 
 
+def test_a_translator_in_memory_shows_what_its_folder_shows(saved, tmp_path):
+    translator = runs.load_translator(saved["transformer"])
+    in_memory = runs.explore(translator, SENTENCES, tmp_path / "page.html")
+    for mine, folders in zip(in_memory, runs.explore(saved["transformer"], SENTENCES)):
+        assert (mine.translation, mine.beams) == (folders.translation, folders.beams)
+        assert [(m.kind, m.layer, m.head) for m in mine.maps] == [(m.kind, m.layer, m.head) for m in folders.maps]
+        for map_in_memory, map_from_folder in zip(mine.maps, folders.maps):
+            np.testing.assert_allclose(map_in_memory.weights, map_from_folder.weights, atol=1e-6)
+    assert f"Attention explorer: {translator.model.name}" in (tmp_path / "page.html").read_text(encoding="utf-8")
+
+
 def test_beam_search_lists_every_beam_best_first(saved):
     translator = untrained_translator("bahdanau")  # saved with beam search, 3 beams
     item = runs.explore(saved["bahdanau"], SENTENCES[:1])[0]
