@@ -20,6 +20,9 @@ from keras_attn.runs.translation import plot_attention
 
 QUICKSTART_MODELS = {
     # name: (preset, train() arguments). The epochs are a cap: training stops at the target.
+    # Sized for the shortest time to the target on 2 cores (docs/performance.md): one
+    # Transformer layer reaches it in 4 quick epochs where two layers need 3 slow ones;
+    # the Bahdanau model gets there on 8,000 pairs in 4 epochs, 15 s before 12,000 in 3.
     "ko_en_bahdanau": ("tiny_bahdanau", dict(train_size=8_000, epochs=6, units=128, embedding_dim=64)),
     "ko_en_transformer": ("tiny_transformer", dict(train_size=12_000, epochs=6, learning_rate=2e-3, dropout=0.0,
                                                    norm_first=True, num_layers=1)),
