@@ -130,6 +130,26 @@ def make_dataset(
     >>> target_out.numpy().tolist()
     [[5, 4, 6, 2]]
     """
+    boundaries = _checked_options(batch_size, max_source_length, max_target_length, shuffle_buffer_size,
+                                  bucket_boundaries, cache, pad_to_bucket_boundary)
+    dataset = _tokenized(_as_pairs_dataset(pairs), source_tokenizer, target_tokenizer, max_source_length,
+                         max_target_length)
+    if cache is True:
+        dataset = dataset.cache()
+    elif isinstance(cache, str):
+        dataset = dataset.cache(cache)
+    if shuffle:
+        dataset = dataset.shuffle(shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True)
+    dataset = _padded_batches(dataset, batch_size, boundaries, drop_remainder, pad_to_bucket_boundary)
+    dataset = dataset.map(
+        lambda source, target_in, target_out: ({"source": source, "target_in": target_in}, target_out)
+    )
+    return dataset.prefetch(tf.data.AUTOTUNE).with_options(without_autotuning())
+
+
+def _checked_options(batch_size, max_source_length, max_target_length, shuffle_buffer_size, bucket_boundaries, cache,
+                     pad_to_bucket_boundary):
+    """`make_dataset`'s options checked; returns the bucket boundaries as a list."""
     _check_positive("batch_size", batch_size, allow_none=False)
     _check_positive("max_source_length", max_source_length)
     _check_positive("max_target_length", max_target_length)
@@ -153,6 +173,11 @@ def make_dataset(
             )
     if not (isinstance(cache, bool) or isinstance(cache, str)):
         raise ValueError(f"make_dataset: `cache` must be a bool or a file path prefix, got {cache!r}.")
+    return boundaries
+
+
+def _tokenized(pairs, source_tokenizer, target_tokenizer, max_source_length, max_target_length):
+    """`(source + [END], [START] + target, target + [END])` id rows, truncated, one per pair."""
 
     def encode(sources, targets):
         source_ids = source_tokenizer.tokenize(sources)
@@ -163,45 +188,33 @@ def make_dataset(
             target_ids = target_ids[:, : max_target_length - 1]
         return _with_end(source_ids), _with_start(target_ids), _with_end(target_ids)
 
-    dataset = _as_pairs_dataset(pairs)
-    dataset = (
-        dataset.batch(_TOKENIZE_BATCH)
+    return (
+        pairs.batch(_TOKENIZE_BATCH)
         .map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .unbatch()
         # Unbatched rows are rank-0 ragged specs; padded batching wants tensors.
         .map(_as_tensors)
     )
-    if cache is True:
-        dataset = dataset.cache()
-    elif isinstance(cache, str):
-        dataset = dataset.cache(cache)
-    if shuffle:
-        dataset = dataset.shuffle(shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True)
+
+
+def _padded_batches(rows, batch_size, boundaries, drop_remainder, pad_to_bucket_boundary):
+    """Batches of id rows padded with 0: by length bucket when there are `boundaries`."""
     padded_shapes = ([None], [None], [None])
     padding_values = tuple(tf.constant(vocab_lib.PAD_ID, tf.int32) for _ in range(3))
-    if boundaries:
-        dataset = dataset.bucket_by_sequence_length(
-            element_length_func=lambda source, target_in, target_out: tf.maximum(
-                tf.shape(source)[0], tf.shape(target_in)[0]
-            ),
-            bucket_boundaries=boundaries,
-            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-            padded_shapes=padded_shapes,
-            padding_values=padding_values,
-            drop_remainder=drop_remainder,
-            pad_to_bucket_boundary=pad_to_bucket_boundary,
-        )
-    else:
-        dataset = dataset.padded_batch(
-            batch_size,
-            padded_shapes=padded_shapes,
-            padding_values=padding_values,
-            drop_remainder=drop_remainder,
-        )
-    dataset = dataset.map(
-        lambda source, target_in, target_out: ({"source": source, "target_in": target_in}, target_out)
+    if not boundaries:
+        return rows.padded_batch(batch_size, padded_shapes=padded_shapes, padding_values=padding_values,
+                                 drop_remainder=drop_remainder)
+    return rows.bucket_by_sequence_length(
+        element_length_func=lambda source, target_in, target_out: tf.maximum(
+            tf.shape(source)[0], tf.shape(target_in)[0]
+        ),
+        bucket_boundaries=boundaries,
+        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+        padded_shapes=padded_shapes,
+        padding_values=padding_values,
+        drop_remainder=drop_remainder,
+        pad_to_bucket_boundary=pad_to_bucket_boundary,
     )
-    return dataset.prefetch(tf.data.AUTOTUNE).with_options(without_autotuning())
 
 
 def without_autotuning():
