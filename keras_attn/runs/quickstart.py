@@ -108,11 +108,11 @@ def quickstart_model(name, output_dir, saved_models_dir, smoke=False, verbose=1)
     say("trained; scoring 500 held-out sentences" if not smoke else "trained; scoring")
     # One translator for every step, so its decoding is traced once.
     scores = evaluate(run_dir, size=50 if smoke else 500, translator=translator)
-    samples = dict(zip(QUICKSTART_SAMPLES, translator.translate(list(QUICKSTART_SAMPLES))))
     heatmap = os.path.join(run_dir, "attention_나는_밥을_먹었다.png")
     plot_attention(translator, QUICKSTART_SAMPLES[0], heatmap)
     explorer_page = os.path.join(run_dir, "explorer.html")
-    explore(translator, list(QUICKSTART_SAMPLES), explorer_page, title=f"{name}: attention explorer")
+    explored = explore(translator, list(QUICKSTART_SAMPLES), explorer_page, title=f"{name}: attention explorer")
+    samples = {item.source: item.translation for item in explored}  # the page's translations, not decoded again
     say(f"BLEU {scores['bleu']}; heatmap and explorer page written; exporting the SavedModel")
     saved_model = export.export(translator, saved_models_dir, name)
     say(f"done: {saved_model}")
